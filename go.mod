@@ -1,0 +1,3 @@
+module github.com/gatehouse-authz/gatehouse
+
+go 1.26
