@@ -1,0 +1,220 @@
+// Package config is gatehouse's one configuration struct and how it is read:
+// defaults, then a YAML file, then GATEHOUSE_* environment variables, then
+// command-line flags. Every option has the same name in all three places:
+// flag --http-addr, env GATEHOUSE_HTTP_ADDR, YAML key http-addr.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything `gatehouse serve` can be told.
+type Config struct {
+	HTTPAddr        string
+	GRPCAddr        string
+	DataDir         string
+	AdminTokenFile  string
+	AdminToken      string // from the file or GATEHOUSE_ADMIN_TOKEN; never logged
+	AuditSink       string
+	LogFormat       string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+}
+
+// option is one setting: its name, default, help and how to apply a value.
+type option struct {
+	name, def, help string
+	secret          bool // value is never echoed in errors
+	boolean         bool
+	set             func(c *Config, v string) error
+}
+
+var options = []option{
+	{name: "http-addr", def: ":8181", help: "HTTP listen address: Trino decision endpoints, admin REST API, /health, /metrics",
+		set: func(c *Config, v string) error { c.HTTPAddr = v; return checkAddr(v) }},
+	{name: "grpc-addr", def: ":9191", help: "gRPC listen address (AdminService, health, reflection)",
+		set: func(c *Config, v string) error { c.GRPCAddr = v; return checkAddr(v) }},
+	{name: "data-dir", def: "./gatehouse-data", help: "directory of the embedded SQLite store",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return fmt.Errorf("must not be empty")
+			}
+			c.DataDir = v
+			return nil
+		}},
+	{name: "admin-token-file", def: "", help: "file holding the bootstrap admin token (acts as a built-in admin); GATEHOUSE_ADMIN_TOKEN also works",
+		set: func(c *Config, v string) error { c.AdminTokenFile = v; return nil }},
+	{name: "admin-token", def: "", help: "the bootstrap admin token itself; prefer the file or the env var over the flag", secret: true,
+		set: func(c *Config, v string) error { c.AdminToken = v; return nil }},
+	{name: "audit-sink", def: "stdout", help: "where audit records are also written as JSON lines: stdout, none, or a file path",
+		set: func(c *Config, v string) error { c.AuditSink = v; return nil }},
+	{name: "log-format", def: "json", help: "log format: json or text",
+		set: func(c *Config, v string) error {
+			if v != "json" && v != "text" {
+				return fmt.Errorf("must be json or text")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{name: "log-level", def: "info", help: "log level: debug, info, warn or error",
+		set: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{name: "shutdown-timeout", def: "15s", help: "how long SIGTERM waits for in-flight requests",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("must be a positive duration such as 15s")
+			}
+			c.ShutdownTimeout = d
+			return nil
+		}},
+}
+
+func checkAddr(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("must be host:port or :port")
+	}
+	return nil
+}
+
+// EnvName is the environment variable of an option.
+func EnvName(name string) string {
+	return "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// RegisterFlags adds every option, and --config, to fs. The help text names
+// the env var; the default is shown by pflag.
+func RegisterFlags(fs *pflag.FlagSet) {
+	fs.String("config", "", "YAML config file (keys are the flag names); env GATEHOUSE_CONFIG")
+	for _, o := range options {
+		fs.String(o.name, o.def, fmt.Sprintf("%s (env %s)", o.help, EnvName(o.name)))
+	}
+}
+
+// Load builds the Config from defaults, the YAML file, the environment and
+// the flags already parsed into fs, in that order of precedence (last wins).
+// An invalid value is an error naming its key and where it came from.
+func Load(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
+	values := map[string]string{}
+	sources := map[string]string{}
+	for _, o := range options {
+		values[o.name], sources[o.name] = o.def, "default"
+	}
+	path, _ := fs.GetString("config")
+	if path == "" {
+		path = getenv("GATEHOUSE_CONFIG")
+	}
+	if path != "" {
+		if err := readYAML(path, values, sources); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range options {
+		if v, ok := lookupEnv(getenv, EnvName(o.name)); ok {
+			values[o.name], sources[o.name] = v, "env "+EnvName(o.name)
+		}
+		if f := fs.Lookup(o.name); f != nil && f.Changed {
+			values[o.name], sources[o.name] = f.Value.String(), "flag --"+o.name
+		}
+	}
+	c := &Config{}
+	for _, o := range options {
+		if err := o.set(c, values[o.name]); err != nil {
+			shown := fmt.Sprintf(" %q", values[o.name])
+			if o.secret {
+				shown = ""
+			}
+			return nil, fmt.Errorf("config: invalid value%s for %s (from %s): %v", shown, o.name, sources[o.name], err)
+		}
+	}
+	if c.AdminToken == "" && c.AdminTokenFile != "" {
+		b, err := os.ReadFile(c.AdminTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: admin-token-file: %v", err)
+		}
+		c.AdminToken = strings.TrimSpace(string(b))
+		if c.AdminToken == "" {
+			return nil, fmt.Errorf("config: admin-token-file %s is empty", c.AdminTokenFile)
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return nil, fmt.Errorf("config: invalid value for admin-token: must be at least 16 characters")
+	}
+	return c, nil
+}
+
+func lookupEnv(getenv func(string) string, k string) (string, bool) {
+	v := getenv(k)
+	return v, v != ""
+}
+
+func readYAML(path string, values, sources map[string]string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %v", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("config: %s is not valid YAML: %v", path, err)
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := values[k]; !ok {
+			return fmt.Errorf("config: unknown key %q in %s (valid keys: %s)", k, path, strings.Join(Names(), ", "))
+		}
+		switch v := raw[k].(type) {
+		case string:
+			values[k] = v
+		case int, float64, bool:
+			values[k] = fmt.Sprint(v)
+		case nil:
+			values[k] = ""
+		default:
+			return fmt.Errorf("config: key %q in %s must be a scalar, not %T", k, path, v)
+		}
+		sources[k] = "file " + path
+	}
+	return nil
+}
+
+// Names lists every option's name.
+func Names() []string {
+	out := make([]string, len(options))
+	for i, o := range options {
+		out[i] = o.name
+	}
+	return out
+}
+
+// Defaults returns the default of each option, for docs and tests.
+func Defaults() map[string]string {
+	out := map[string]string{}
+	for _, o := range options {
+		out[o.name] = o.def
+	}
+	return out
+}
+
+// String shows a config without its secrets.
+func (c *Config) String() string {
+	tok := "unset"
+	if c.AdminToken != "" {
+		tok = "set"
+	}
+	return "http-addr=" + c.HTTPAddr + " grpc-addr=" + c.GRPCAddr + " data-dir=" + c.DataDir +
+		" admin-token=" + tok + " audit-sink=" + c.AuditSink + " log-level=" + c.LogLevel.String() +
+		" shutdown-timeout=" + strconv.Quote(c.ShutdownTimeout.String())
+}

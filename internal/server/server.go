@@ -1,0 +1,237 @@
+// Package server wires gatehouse together from one Config: the store, the
+// admin service, the HTTP server (admin REST, health, metrics) and the gRPC
+// server, and runs them until the context ends, then shuts down gracefully.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/gatehouse-authz/gatehouse/internal/admin"
+	"github.com/gatehouse-authz/gatehouse/internal/audit"
+	"github.com/gatehouse-authz/gatehouse/internal/config"
+	"github.com/gatehouse-authz/gatehouse/internal/server/grpcadmin"
+	"github.com/gatehouse-authz/gatehouse/internal/server/rest"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/store/sqlite"
+)
+
+// Server is a running gatehouse. Build it with New, run it with Run.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    store.Store
+	sink     audit.Sink
+	admin    *admin.Service
+	registry *prometheus.Registry
+
+	httpLn, grpcLn net.Listener
+	httpSrv        *http.Server
+	grpcSrv        *grpc.Server
+	health         *health.Server
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithStore uses st instead of opening the embedded store in cfg.DataDir.
+func WithStore(st store.Store) Option { return func(s *Server) { s.store = st } }
+
+// WithAuditSink uses sink instead of the one cfg.AuditSink names.
+func WithAuditSink(sink audit.Sink) Option { return func(s *Server) { s.sink = sink } }
+
+// New opens the store, builds every component and binds the listeners, so
+// that when New returns the addresses are known and taken.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, err error) {
+	s := &Server{cfg: cfg, log: slog.Default(), registry: prometheus.NewRegistry()}
+	for _, o := range opts {
+		o(s)
+	}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.store == nil {
+		if s.store, err = sqlite.Open(ctx, cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+		}
+	}
+	if s.sink == nil {
+		if s.sink, err = audit.OpenSink(cfg.AuditSink); err != nil {
+			return nil, err
+		}
+	}
+	s.admin = admin.New(s.store, admin.WithAuditSink(s.sink), admin.WithLogger(s.log),
+		admin.WithBootstrapToken(cfg.AdminToken))
+	if err := s.admin.Init(ctx); err != nil {
+		return nil, fmt.Errorf("initialise directory: %w", err)
+	}
+
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", rest.New(s.admin, s.log).Handler())
+	mux.HandleFunc("GET /health", s.serveHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.httpSrv = &http.Server{
+		Handler:           s.instrument(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+
+	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcadmin.UnaryInterceptor(s.admin)))
+	grpcadmin.Register(s.grpcSrv, s.admin)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpcSrv, s.health)
+	reflection.Register(s.grpcSrv)
+
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http-addr: %w", err)
+	}
+	if s.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("grpc-addr: %w", err)
+	}
+	return s, nil
+}
+
+// HTTPAddr is the bound HTTP address (useful with port 0).
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// GRPCAddr is the bound gRPC address.
+func (s *Server) GRPCAddr() string { return s.grpcLn.Addr().String() }
+
+// Admin returns the admin service, for in-process callers such as tests.
+func (s *Server) Admin() *admin.Service { return s.admin }
+
+// Run serves until ctx is done, then stops accepting, waits up to the
+// shutdown timeout for in-flight requests and closes the store.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() {
+		if err := s.httpSrv.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	go func() {
+		if err := s.grpcSrv.Serve(s.grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			errc <- fmt.Errorf("grpc server: %w", err)
+		}
+	}()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.log.Info("gatehouse serving", "http", s.HTTPAddr(), "grpc", s.GRPCAddr(), "dataDir", s.cfg.DataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.log.Info("gatehouse shutting down", "timeout", s.cfg.ShutdownTimeout)
+	s.health.Shutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stopped := make(chan struct{})
+		go func() { s.grpcSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-sctx.Done():
+			s.grpcSrv.Stop()
+		}
+	}()
+	if err := s.httpSrv.Shutdown(sctx); err != nil {
+		s.log.Warn("http shutdown incomplete", "err", err)
+	}
+	wg.Wait()
+	s.close()
+	return runErr
+}
+
+func (s *Server) close() {
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Warn("closing store", "err", err)
+		}
+	}
+	if s.sink != nil {
+		_ = s.sink.Close()
+	}
+	if s.httpLn != nil {
+		_ = s.httpLn.Close()
+	}
+	if s.grpcLn != nil {
+		_ = s.grpcLn.Close()
+	}
+}
+
+// serveHealth answers 200 once the store answers.
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("health check: store does not answer", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","store":"down"}` + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// instrument counts and times every HTTP request by its route pattern (never
+// by raw path, which would put usernames into label values).
+func (s *Server) instrument(next http.Handler) http.Handler {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+	}, []string{"route", "method", "code"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route"})
+	s.registry.MustRegister(requests, duration)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
+		duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
