@@ -1,0 +1,38 @@
+# gatehouse — run `make help` for the targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/gatehouse
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/gatehouse-authz/gatehouse/internal/cli.Version=$(VERSION)
+
+.PHONY: help build run test unit lint generate check-gen bench e2e clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/gatehouse
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gatehouse
+
+run: build ## build and start gatehouse on the embedded store (./gatehouse-data)
+	@scripts/run.sh $(BIN)
+
+test: lint check-gen unit ## every test: lint, generated-code freshness, unit and integration tests
+
+unit: ## go test with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt, go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+generate: ## regenerate gen/ from proto/ with local buf plugins
+	scripts/generate.sh
+
+check-gen: ## fail if gen/ is stale
+	scripts/check-gen.sh
+
+bench: ## go benchmarks (see docs/performance.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-authz/gatehouse/internal/server/servertest"
+)
+
+func TestHealthAndMetrics(t *testing.T) {
+	srv := servertest.Start(t, "")
+	resp, err := http.Get(srv.URL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/health: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/users/someone@example.com", nil)
+	req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	resp, err = http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"go_goroutines",
+		`gatehouse_http_requests_total{code="404",method="GET",route="GET /api/v1/users/{username}"} 1`,
+		"gatehouse_http_request_duration_seconds_bucket",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(string(body), "someone@example.com") {
+		t.Error("/metrics leaks a username into a label")
+	}
+}
+
+func TestOversizedBodyIs413AndWritesNothing(t *testing.T) {
+	srv := servertest.Start(t, "")
+	big := `{"email":"big@example.com","fullName":"` + strings.Repeat("x", 2<<20) + `"}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/users", bytes.NewReader([]byte(big)))
+	req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/api/v1/users/big@example.com", nil)
+	req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("rejected write left a user behind: %d", resp.StatusCode)
+	}
+}
