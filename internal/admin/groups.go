@@ -62,6 +62,9 @@ func (s *Service) ListGroups(ctx context.Context, p Principal) ([]directory.Grou
 
 // UpdateGroup rewrites a group's description and email.
 func (s *Service) UpdateGroup(ctx context.Context, p Principal, g directory.Group) (directory.Group, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.Group{}, err
+	}
 	if err := g.Validate(); err != nil {
 		return directory.Group{}, err
 	}
@@ -94,6 +97,9 @@ func (s *Service) DeleteGroup(ctx context.Context, p Principal, name string) err
 
 // AddMember adds a user to a group; adding a member twice is a no-op.
 func (s *Service) AddMember(ctx context.Context, p Principal, group, username string) (directory.Group, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.Group{}, err
+	}
 	if err := directory.ValidateEmail("username", username); err != nil {
 		return directory.Group{}, err
 	}
@@ -110,6 +116,9 @@ func (s *Service) AddMember(ctx context.Context, p Principal, group, username st
 
 // RemoveMember takes a user out of a group; ErrNotFound if not a member.
 func (s *Service) RemoveMember(ctx context.Context, p Principal, group, username string) (directory.Group, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.Group{}, err
+	}
 	username = directory.NormalizeUsername(username)
 	return s.modifyGroup(ctx, p, group, func(tx store.Tx, g *directory.Group) (*audit.Record, error) {
 		if err := tx.RemoveMember(ctx, g.Name, username); err != nil {
@@ -122,6 +131,9 @@ func (s *Service) RemoveMember(ctx context.Context, p Principal, group, username
 
 // AddGroupAttribute adds value to the group's attribute name.
 func (s *Service) AddGroupAttribute(ctx context.Context, p Principal, group, name, value string) (directory.Group, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.Group{}, err
+	}
 	if err := directory.ValidateAttribute(name, value); err != nil {
 		return directory.Group{}, err
 	}
@@ -137,6 +149,9 @@ func (s *Service) AddGroupAttribute(ctx context.Context, p Principal, group, nam
 
 // RemoveGroupAttribute removes one value, or all values of name when value is "".
 func (s *Service) RemoveGroupAttribute(ctx context.Context, p Principal, group, name, value string) (directory.Group, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.Group{}, err
+	}
 	if err := directory.ValidateIdentifier("name", name); err != nil {
 		return directory.Group{}, err
 	}

@@ -20,8 +20,19 @@ func redactIAM(i directory.IAM) directory.IAM {
 	return i
 }
 
-// PutIAM creates or replaces an identity provider.
+// CreateIAM adds an identity provider; ErrConflict if the id is taken.
+func (s *Service) CreateIAM(ctx context.Context, p Principal, i directory.IAM) (directory.IAM, error) {
+	return s.saveIAM(ctx, p, i, true)
+}
+
+// PutIAM creates or replaces an identity provider. A user-info endpoint
+// given without a password keeps the stored one when its username is
+// unchanged, since APIs never return it for the caller to send back.
 func (s *Service) PutIAM(ctx context.Context, p Principal, i directory.IAM) (directory.IAM, error) {
+	return s.saveIAM(ctx, p, i, false)
+}
+
+func (s *Service) saveIAM(ctx context.Context, p Principal, i directory.IAM, create bool) (directory.IAM, error) {
 	if err := require(p, directory.PermUserAdmin); err != nil {
 		return directory.IAM{}, err
 	}
@@ -37,8 +48,13 @@ func (s *Service) PutIAM(ctx context.Context, p Principal, i directory.IAM) (dir
 			i.CreatedAt = now
 		case err != nil:
 			return nil, err
+		case create:
+			return nil, directory.Conflict("identity provider", i.ID)
 		default:
 			i.CreatedAt = cur.CreatedAt
+			if i.UserInfo != nil && i.UserInfo.Password == "" && cur.UserInfo != nil && cur.UserInfo.Username == i.UserInfo.Username {
+				i.UserInfo.Password = cur.UserInfo.Password
+			}
 		}
 		i.UpdatedAt = now
 		if err := tx.PutIAM(ctx, i); err != nil {
@@ -98,14 +114,13 @@ func (s *Service) DeleteIAM(ctx context.Context, p Principal, id string) error {
 }
 
 // CreateToken mints a bearer token for username and returns its secret,
-// which is shown this once and stored only as a hash. Users may mint their
-// own; USER_ADMIN may mint for anyone. A zero ttl never expires.
+// which is shown this once and stored only as a hash. Only USER_ADMIN mints:
+// letting users mint their own would let a short-lived token beget an
+// everlasting one. A zero ttl never expires.
 func (s *Service) CreateToken(ctx context.Context, p Principal, username, description string, ttl time.Duration) (string, directory.Token, error) {
 	username = directory.NormalizeUsername(username)
-	if username != p.Username {
-		if err := require(p, directory.PermUserAdmin); err != nil {
-			return "", directory.Token{}, err
-		}
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return "", directory.Token{}, err
 	}
 	if err := directory.ValidateText("description", description, directory.MaxNameLen, false); err != nil {
 		return "", directory.Token{}, err
@@ -205,4 +220,35 @@ func (s *Service) ListAudit(ctx context.Context, p Principal, q audit.Query) ([]
 		return err
 	})
 	return out, err
+}
+
+// ReloadPolicies recompiles the policy bundle now (GOVERNANCE). A bundle that
+// fails to compile is rejected and the current one keeps serving; the error
+// says why.
+func (s *Service) ReloadPolicies(ctx context.Context, p Principal) error {
+	if err := require(p, directory.PermGovernance); err != nil {
+		return err
+	}
+	if s.reloadPolicies == nil {
+		return directory.Invalid("policies", "this server has no policy engine")
+	}
+	err := s.reloadPolicies(ctx)
+	result := "success"
+	if err != nil {
+		result = "rejected"
+	}
+	// The reload is audited whatever its outcome; it changes no directory data.
+	_ = s.store.Update(ctx, func(tx store.Tx) error {
+		rec := record(audit.PolicyReload, "policies", map[string]any{"result": result})
+		rec.Time, rec.Actor, rec.RequestID = s.now().UTC(), p.Username, RequestID(ctx)
+		_, err := tx.AppendAudit(ctx, rec)
+		if err == nil {
+			_ = s.sink.Write(rec)
+		}
+		return err
+	})
+	if err != nil {
+		return directory.Invalid("policies", "policy bundle rejected, the previous one keeps serving: %v", err)
+	}
+	return nil
 }

@@ -53,7 +53,13 @@ type Service struct {
 	log            *slog.Logger
 	now            func() time.Time
 	bootstrapToken string
-	onCommit       []func()
+	onCommit       []func(ctx context.Context, recs []audit.Record)
+	reloadPolicies func(context.Context) error
+}
+
+// WithPolicyReloader lets ReloadPolicies recompile the policy bundle.
+func WithPolicyReloader(fn func(context.Context) error) Option {
+	return func(v *Service) { v.reloadPolicies = fn }
 }
 
 // Option configures a Service.
@@ -71,9 +77,10 @@ func WithClock(now func() time.Time) Option { return func(v *Service) { v.now = 
 // WithBootstrapToken sets the secret that authenticates as the built-in admin.
 func WithBootstrapToken(tok string) Option { return func(v *Service) { v.bootstrapToken = tok } }
 
-// WithCommitHook calls fn after every committed write, before the write is
-// answered, e.g. to refresh the directory snapshot that decisions read.
-func WithCommitHook(fn func()) Option {
+// WithCommitHook calls fn with the audit records of every committed write,
+// before the write is answered, e.g. to refresh the directory snapshot that
+// decisions read, so the very next decision sees the write.
+func WithCommitHook(fn func(ctx context.Context, recs []audit.Record)) Option {
 	return func(v *Service) { v.onCommit = append(v.onCommit, fn) }
 }
 
@@ -197,7 +204,7 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 		}
 	}
 	for _, fn := range s.onCommit {
-		fn()
+		fn(ctx, recs)
 	}
 	return nil
 }

@@ -93,6 +93,9 @@ func (s *Service) GetUser(ctx context.Context, p Principal, username string) (di
 
 // UpdateUser changes a user's full name.
 func (s *Service) UpdateUser(ctx context.Context, p Principal, username, fullName string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateText("fullName", fullName, directory.MaxNameLen, true); err != nil {
 		return directory.User{}, err
 	}
@@ -126,6 +129,9 @@ func (s *Service) SetDisabled(ctx context.Context, p Principal, username string,
 // MigrateUser moves a user to another identity provider, keeping their
 // permissions, groups and attributes. userID defaults to the email.
 func (s *Service) MigrateUser(ctx context.Context, p Principal, username, iam, userID string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateIdentifier("iam", iam); err != nil {
 		return directory.User{}, err
 	}
@@ -204,6 +210,9 @@ func (s *Service) DeleteUser(ctx context.Context, p Principal, username, confirm
 
 // GrantPermission grants p to a user; granting a held permission is a no-op.
 func (s *Service) GrantPermission(ctx context.Context, p Principal, username, permission string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	perm, err := directory.ParsePermission(permission)
 	if err != nil {
 		return directory.User{}, err
@@ -220,6 +229,9 @@ func (s *Service) GrantPermission(ctx context.Context, p Principal, username, pe
 
 // RevokePermission revokes p; revoking one not held is ErrNotFound.
 func (s *Service) RevokePermission(ctx context.Context, p Principal, username, permission string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	perm, err := directory.ParsePermission(permission)
 	if err != nil {
 		return directory.User{}, err
@@ -235,6 +247,9 @@ func (s *Service) RevokePermission(ctx context.Context, p Principal, username, p
 
 // AddUserAttribute adds value to the user's attribute name.
 func (s *Service) AddUserAttribute(ctx context.Context, p Principal, username, name, value string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateAttribute(name, value); err != nil {
 		return directory.User{}, err
 	}
@@ -250,6 +265,9 @@ func (s *Service) AddUserAttribute(ctx context.Context, p Principal, username, n
 
 // RemoveUserAttribute removes one value, or all values of name when value is "".
 func (s *Service) RemoveUserAttribute(ctx context.Context, p Principal, username, name, value string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateIdentifier("name", name); err != nil {
 		return directory.User{}, err
 	}
@@ -264,6 +282,9 @@ func (s *Service) RemoveUserAttribute(ctx context.Context, p Principal, username
 
 // SetExternalID maps the user to name on platform (e.g. their Trino name).
 func (s *Service) SetExternalID(ctx context.Context, p Principal, username, platform, name string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateExternalID(platform, name); err != nil {
 		return directory.User{}, err
 	}
@@ -281,6 +302,9 @@ func (s *Service) SetExternalID(ctx context.Context, p Principal, username, plat
 
 // DeleteExternalID removes the user's name on platform.
 func (s *Service) DeleteExternalID(ctx context.Context, p Principal, username, platform string) (directory.User, error) {
+	if err := require(p, directory.PermUserAdmin); err != nil {
+		return directory.User{}, err
+	}
 	if err := directory.ValidateIdentifier("platform", platform); err != nil {
 		return directory.User{}, err
 	}

@@ -46,6 +46,7 @@ const (
 	IAMDelete         = "iam.delete"
 	TokenCreate       = "token.create"
 	TokenDelete       = "token.delete"
+	PolicyReload      = "policy.reload"
 )
 
 // Query selects audit records, newest first.

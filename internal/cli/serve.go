@@ -45,6 +45,14 @@ over the file.`,
 		} else {
 			fmt.Fprintf(out, "admin: export GATEHOUSE_TOKEN=<the bootstrap token>; gatehouse --server http://%s users list\n", srv.HTTPAddr())
 		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				_ = srv.ReloadPolicies(ctx) // outcome logged and counted by the engine
+			}
+		}()
 		return srv.Run(ctx)
 	}
 	return cmd

@@ -29,6 +29,16 @@ type Config struct {
 	LogFormat       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+
+	PoliciesDir         string
+	PolicyWatch         bool
+	MaxRequestBytes     int64
+	AllowedServiceUsers []string
+	ImpersonationMode   string
+	PolicyExemptUsers   []string
+	DecisionAuditAllows string
+	DecisionAuditSample float64
+	AuditBuffer         int
 }
 
 // option is one setting: its name, default, help and how to apply a value.
@@ -68,6 +78,63 @@ var options = []option{
 		}},
 	{name: "log-level", def: "info", help: "log level: debug, info, warn or error",
 		set: func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{name: "policies-dir", def: "./policies", help: "directory of the Rego policy bundle and its rules.json",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return fmt.Errorf("must not be empty")
+			}
+			c.PoliciesDir = v
+			return nil
+		}},
+	{name: "policy-watch", def: "true", help: "reload the policies when a file under policies-dir changes (SIGHUP and POST /api/v1/policies:reload always work)",
+		set: func(c *Config, v string) error { return parseBool(v, &c.PolicyWatch) }},
+	{name: "max-request-bytes", def: "16777216", help: "largest decision request body accepted; larger ones get 413",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("must be a whole number of bytes, at least 1024")
+			}
+			c.MaxRequestBytes = n
+			return nil
+		}},
+	{name: "impersonation-allowed-service-users", def: "", help: "comma-separated Trino users who may impersonate anyone active without IMPERSONATE_USER",
+		set: func(c *Config, v string) error { c.AllowedServiceUsers = splitList(v); return nil }},
+	{name: "impersonation-mode", def: "session", help: "session: RESET SESSION ends an impersonation; strict: one impersonation per connection",
+		set: func(c *Config, v string) error {
+			if v != "session" && v != "strict" {
+				return fmt.Errorf("must be session or strict")
+			}
+			c.ImpersonationMode = v
+			return nil
+		}},
+	{name: "policy-exempt-users", def: "", help: "comma-separated users who bypass data policies and can neither impersonate nor be impersonated",
+		set: func(c *Config, v string) error { c.PolicyExemptUsers = splitList(v); return nil }},
+	{name: "decision-audit-allows", def: "none", help: "which allowed decisions to audit: none, sampled or all (denials and impersonation are always audited)",
+		set: func(c *Config, v string) error {
+			if v != "none" && v != "sampled" && v != "all" {
+				return fmt.Errorf("must be none, sampled or all")
+			}
+			c.DecisionAuditAllows = v
+			return nil
+		}},
+	{name: "decision-audit-sample-rate", def: "0.01", help: "fraction of allowed decisions audited when decision-audit-allows=sampled",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("must be a number from 0 to 1")
+			}
+			c.DecisionAuditSample = f
+			return nil
+		}},
+	{name: "audit-buffer", def: "65536", help: "decision audit records buffered before new ones are dropped (and counted)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("must be a positive whole number")
+			}
+			c.AuditBuffer = n
+			return nil
+		}},
 	{name: "shutdown-timeout", def: "15s", help: "how long SIGTERM waits for in-flight requests",
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -77,6 +144,26 @@ var options = []option{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+func parseBool(v string, dst *bool) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+// splitList reads a comma-separated list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func checkAddr(v string) error {
@@ -178,6 +265,12 @@ func readYAML(path string, values, sources map[string]string) error {
 		switch v := raw[k].(type) {
 		case string:
 			values[k] = v
+		case []any: // lists may be written as YAML sequences
+			parts := make([]string, len(v))
+			for i, x := range v {
+				parts[i] = fmt.Sprint(x)
+			}
+			values[k] = strings.Join(parts, ",")
 		case int, float64, bool:
 			values[k] = fmt.Sprint(v)
 		case nil:
@@ -217,4 +310,15 @@ func (c *Config) String() string {
 	return "http-addr=" + c.HTTPAddr + " grpc-addr=" + c.GRPCAddr + " data-dir=" + c.DataDir +
 		" admin-token=" + tok + " audit-sink=" + c.AuditSink + " log-level=" + c.LogLevel.String() +
 		" shutdown-timeout=" + strconv.Quote(c.ShutdownTimeout.String())
+}
+
+// Default returns the configuration with every option at its default.
+func Default() *Config {
+	c := &Config{}
+	for _, o := range options {
+		if err := o.set(c, o.def); err != nil {
+			panic("config: default of " + o.name + " is invalid: " + err.Error())
+		}
+	}
+	return c
 }

@@ -24,11 +24,14 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/admin"
 	"github.com/gatehouse-authz/gatehouse/internal/audit"
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
 	"github.com/gatehouse-authz/gatehouse/internal/config"
+	"github.com/gatehouse-authz/gatehouse/internal/policy"
 	"github.com/gatehouse-authz/gatehouse/internal/server/grpcadmin"
 	"github.com/gatehouse-authz/gatehouse/internal/server/rest"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-authz/gatehouse/internal/trino"
 )
 
 // Server is a running gatehouse. Build it with New, run it with Run.
@@ -39,6 +42,9 @@ type Server struct {
 	sink     audit.Sink
 	admin    *admin.Service
 	registry *prometheus.Registry
+	engine   *policy.Engine
+	dir      *authz.Directory
+	auditor  *authz.Auditor
 
 	httpLn, grpcLn net.Listener
 	httpSrv        *http.Server
@@ -80,14 +86,30 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return nil, err
 		}
 	}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := authz.NewMetrics(s.registry)
+	if s.engine, err = policy.New(ctx, cfg.PoliciesDir, policy.WithLogger(s.log), policy.WithReloadHook(metrics.PolicyReloaded)); err != nil {
+		return nil, err
+	}
+	s.dir = authz.NewDirectory(s.store, s.engine, authz.Settings{
+		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
+	}, s.log)
+	s.dir.OnRevision = metrics.SetRevision
+
 	s.admin = admin.New(s.store, admin.WithAuditSink(s.sink), admin.WithLogger(s.log),
-		admin.WithBootstrapToken(cfg.AdminToken))
+		admin.WithBootstrapToken(cfg.AdminToken), admin.WithCommitHook(s.dir.Sync),
+		admin.WithPolicyReloader(s.engine.Reload))
 	if err := s.admin.Init(ctx); err != nil {
 		return nil, fmt.Errorf("initialise directory: %w", err)
 	}
+	if err := s.dir.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load directory snapshot: %w", err)
+	}
+	s.auditor = authz.NewAuditor(s.store, s.sink, s.log, cfg.DecisionAuditAllows, cfg.DecisionAuditSample, cfg.AuditBuffer, metrics.AuditDropped)
+	authorizer := authz.NewAuthorizer(s.engine, s.dir, s.auditor, metrics)
 
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
+	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).Register(mux)
 	mux.Handle("/api/v1/", rest.New(s.admin, s.log).Handler())
 	mux.HandleFunc("GET /health", s.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
@@ -136,6 +158,12 @@ func (s *Server) Run(ctx context.Context) error {
 			errc <- fmt.Errorf("grpc server: %w", err)
 		}
 	}()
+	if s.cfg.PolicyWatch {
+		if err := s.engine.Watch(ctx, 200*time.Millisecond); err != nil {
+			s.log.Warn("policy file watch unavailable; SIGHUP and POST /api/v1/policies:reload still reload", "err", err)
+		}
+	}
+	go s.dir.Run(ctx, 5*time.Second)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.log.Info("gatehouse serving", "http", s.HTTPAddr(), "grpc", s.GRPCAddr(), "dataDir", s.cfg.DataDir)
 
@@ -164,11 +192,23 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("http shutdown incomplete", "err", err)
 	}
 	wg.Wait()
+	s.auditor.Close() // decisions have stopped: ship what is buffered
+	s.auditor = nil
 	s.close()
 	return runErr
 }
 
+// ReloadPolicies recompiles the policy bundle (SIGHUP); on failure the
+// current bundle keeps serving.
+func (s *Server) ReloadPolicies(ctx context.Context) error { return s.engine.Reload(ctx) }
+
+// FlushAudit waits until buffered decision audit records are stored.
+func (s *Server) FlushAudit(ctx context.Context) error { return s.auditor.Flush(ctx) }
+
 func (s *Server) close() {
+	if s.auditor != nil {
+		s.auditor.Close()
+	}
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			s.log.Warn("closing store", "err", err)
@@ -185,7 +225,8 @@ func (s *Server) close() {
 	}
 }
 
-// serveHealth answers 200 once the store answers.
+// serveHealth answers 200 once the policies are compiled (New fails
+// otherwise), the store answers and the directory snapshot is current.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -194,6 +235,11 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("health check: store does not answer", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"status":"unavailable","store":"down"}` + "\n"))
+		return
+	}
+	if err := s.dir.Ready(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","directory":"stale"}` + "\n"))
 		return
 	}
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))

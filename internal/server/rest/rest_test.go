@@ -37,7 +37,7 @@ type step struct {
 	RawBody *string         `json:"rawBody,omitempty"` // sent verbatim, for malformed input
 	// RequestID is sent as X-Request-Id, to follow it into the audit log.
 	RequestID string `json:"requestId,omitempty"`
-	Status  int             `json:"status"`
+	Status    int    `json:"status"`
 	// Want is matched as a subset: objects need the listed keys (recursively),
 	// arrays need the same length with each element matching.
 	Want       json.RawMessage   `json:"want,omitempty"`

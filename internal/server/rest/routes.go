@@ -41,14 +41,20 @@ func (a *API) routes() {
 	a.handle("DELETE /api/v1/groups/{name}/attributes/{attr}", a.removeGroupAttribute)
 	a.handle("DELETE /api/v1/groups/{name}/attributes/{attr}/{value}", a.removeGroupAttribute)
 	// Identity providers.
-	a.handle("POST /api/v1/iams", a.putIAM)
+	a.handle("POST /api/v1/iams", a.createIAM)
 	a.handle("GET /api/v1/iams", a.listIAMs)
 	a.handle("GET /api/v1/iams/{id}", a.getIAM)
 	a.handle("PUT /api/v1/iams/{id}", a.putIAM)
 	a.handle("DELETE /api/v1/iams/{id}", a.deleteIAM)
+	// Anything else under /api/v1 is a JSON 404, not the mux's plain text.
+	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, Error{Code: "not_found", Message: "no such API call: " + r.Method + " " + r.URL.Path})
+	})
 	// Audit and usage.
 	a.handle("GET /api/v1/audit", a.listAudit)
 	a.handle("GET /api/v1/usage-metrics", a.usageMetrics)
+	// Policies.
+	a.handle("POST /api/v1/policies:reload", a.reloadPolicies)
 }
 
 // UsersPage is the answer of GET /api/v1/users.
@@ -302,20 +308,31 @@ type iamRequest struct {
 	ProfileMapping map[string]string           `json:"profileMapping"`
 }
 
+func (r iamRequest) iam() directory.IAM {
+	return directory.IAM{ID: r.ID, DisplayName: r.DisplayName, UserInfo: r.UserInfo, ProfileMapping: r.ProfileMapping}
+}
+
+func (a *API) createIAM(r *http.Request, p admin.Principal) (any, int, error) {
+	var req iamRequest
+	if err := decode(r, &req); err != nil {
+		return nil, 0, err
+	}
+	i, err := a.svc.CreateIAM(r.Context(), p, req.iam())
+	return i, http.StatusCreated, err
+}
+
 func (a *API) putIAM(r *http.Request, p admin.Principal) (any, int, error) {
 	var req iamRequest
 	if err := decode(r, &req); err != nil {
 		return nil, 0, err
 	}
-	status := http.StatusCreated
-	if id := r.PathValue("id"); id != "" {
-		if req.ID != "" && req.ID != id {
-			return nil, 0, directory.Invalid("id", "id %q in the body does not match %q in the path", req.ID, id)
-		}
-		req.ID, status = id, http.StatusOK
+	id := r.PathValue("id")
+	if req.ID != "" && req.ID != id {
+		return nil, 0, directory.Invalid("id", "id %q in the body does not match %q in the path", req.ID, id)
 	}
-	i, err := a.svc.PutIAM(r.Context(), p, directory.IAM{ID: req.ID, DisplayName: req.DisplayName, UserInfo: req.UserInfo, ProfileMapping: req.ProfileMapping})
-	return i, status, err
+	req.ID = id
+	i, err := a.svc.PutIAM(r.Context(), p, req.iam())
+	return i, http.StatusOK, err
 }
 
 // IAMsPage is the answer of GET /api/v1/iams.
@@ -394,6 +411,13 @@ func (a *API) usageMetrics(r *http.Request, p admin.Principal) (any, int, error)
 		return nil, 0, err
 	}
 	return download{name: "gatehouse-usage-" + rep.To + ".json", v: rep}, http.StatusOK, nil
+}
+
+func (a *API) reloadPolicies(r *http.Request, p admin.Principal) (any, int, error) {
+	if err := a.svc.ReloadPolicies(r.Context(), p); err != nil {
+		return nil, 0, err
+	}
+	return map[string]string{"status": "reloaded"}, http.StatusOK, nil
 }
 
 func boolParam(s, name string) (bool, error) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -25,14 +27,17 @@ type Server struct {
 }
 
 // Start runs a server until the test ends. dataDir "" means a fresh temp dir.
-func Start(t testing.TB, dataDir string) *Server {
+func Start(t testing.TB, dataDir string, opts ...func(*config.Config)) *Server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	cfg := &config.Config{
-		HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", DataDir: dataDir,
-		AdminToken: AdminToken, AuditSink: "none", ShutdownTimeout: 5 * time.Second,
+	cfg := config.Default()
+	cfg.HTTPAddr, cfg.GRPCAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dataDir
+	cfg.AdminToken, cfg.AuditSink, cfg.ShutdownTimeout = AdminToken, "none", 5*time.Second
+	cfg.PoliciesDir, cfg.PolicyWatch = PoliciesDir(), false
+	for _, o := range opts {
+		o(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -52,6 +57,12 @@ func Start(t testing.TB, dataDir string) *Server {
 	s := &Server{Server: srv, URL: "http://" + srv.HTTPAddr(), DataDir: dataDir}
 	waitHealthy(t, s.URL)
 	return s
+}
+
+// PoliciesDir is the repository's shipped policy bundle.
+func PoliciesDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "policies")
 }
 
 func waitHealthy(t testing.TB, url string) {

@@ -1,0 +1,93 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/gatehouse-authz/gatehouse/internal/policy"
+)
+
+// Authorizer evaluates decisions against the current policies and directory
+// snapshot, and accounts for them (metrics, audit).
+type Authorizer struct {
+	engine  *policy.Engine
+	dir     *Directory
+	auditor *Auditor
+	metrics *Metrics
+	imp     *impersonations
+}
+
+// NewAuthorizer wires an Authorizer. auditor and metrics may be nil.
+func NewAuthorizer(engine *policy.Engine, dir *Directory, auditor *Auditor, metrics *Metrics) *Authorizer {
+	return &Authorizer{engine: engine, dir: dir, auditor: auditor, metrics: metrics, imp: newImpersonations(30*time.Second, 100_000)}
+}
+
+// ErrNotReady is returned while decisions cannot be trusted (the directory
+// snapshot lags the store): callers fail closed.
+var ErrNotReady = errors.New("gatehouse is not ready to decide")
+
+// Eval evaluates entry point endpoint for input.
+func (a *Authorizer) Eval(ctx context.Context, endpoint string, input ast.Value) (any, bool, error) {
+	if err := a.dir.Ready(); err != nil {
+		return nil, false, errors.Join(ErrNotReady, err)
+	}
+	return a.engine.Eval(ctx, endpoint, input)
+}
+
+// EvalPath evaluates any rule of the loaded policies (the generic Data API).
+func (a *Authorizer) EvalPath(ctx context.Context, path []string, input ast.Value) (any, bool, error) {
+	if err := a.dir.Ready(); err != nil {
+		return nil, false, errors.Join(ErrNotReady, err)
+	}
+	return a.engine.EvalPath(ctx, path, input)
+}
+
+// Reason asks the policies why a request was denied, when they can say
+// (an optional rule data.trino.reason); "" otherwise. Only denials pay for it.
+func (a *Authorizer) Reason(ctx context.Context, input ast.Value) string {
+	v, ok, err := a.engine.EvalPath(ctx, []string{policy.Package, "reason"}, input)
+	if err != nil || !ok {
+		return ""
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// Outcome classes of a decision, for metrics and audit.
+const (
+	ResultAllow   = "allow"
+	ResultDeny    = "deny"
+	ResultPartial = "partial" // a batch that kept some items but not all
+	ResultError   = "error"
+	ResultUnknown = "unknown_operation"
+)
+
+// Decision is one answered request, as accounted.
+type Decision struct {
+	Endpoint  string
+	Operation string
+	User      string // the Trino user (for ImpersonateUser, the impersonator)
+	Target    string // ImpersonateUser's target
+	QueryID   string
+	Resource  string
+	Result    string // one of the Result* constants
+	Items     int    // batch size, 0 for single decisions
+	Kept      int    // items kept or masks returned
+	Rule      string // why, when the policies say
+	Error     string
+	Duration  time.Duration
+}
+
+// Record counts the decision and audits it as configured. It never blocks.
+func (a *Authorizer) Record(d Decision) {
+	if a.metrics != nil {
+		a.metrics.observe(d)
+	}
+	impersonator := a.imp.observe(d)
+	if a.auditor != nil {
+		a.auditor.record(d, impersonator)
+	}
+}

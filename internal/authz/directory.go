@@ -1,0 +1,374 @@
+// Package authz makes gatehouse's decisions: it keeps the directory snapshot
+// that policies read as data.gatehouse in step with the store, evaluates the
+// policy entry points for Trino's requests, checks the answers' shapes so a
+// malformed policy result fails closed, and records decisions for audit.
+package authz
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/storage"
+
+	"github.com/gatehouse-authz/gatehouse/internal/audit"
+	"github.com/gatehouse-authz/gatehouse/internal/directory"
+	"github.com/gatehouse-authz/gatehouse/internal/policy"
+	"github.com/gatehouse-authz/gatehouse/internal/store"
+)
+
+// Settings are the config-file settings policies read as data.gatehouse.settings.
+type Settings struct {
+	AllowedServiceUsers []string // may impersonate without IMPERSONATE_USER
+	ImpersonationMode   string   // "session" or "strict"
+	PolicyExemptUsers   []string // bypass data policies; never impersonate or are impersonated
+}
+
+// Directory mirrors the store's directory into the policy engine's data
+// under data.gatehouse: users, trinoUsers, groups, settings and revision.
+type Directory struct {
+	store    store.Store
+	engine   *policy.Engine
+	settings Settings
+
+	mu      sync.Mutex        // serialises refreshes: each reads the store then writes the engine
+	trinoOf map[string]string // username → Trino name currently in trinoUsers
+	log     *slog.Logger
+
+	// OnRevision, when set, is told the revision each refresh reflects.
+	OnRevision func(int64)
+
+	// stale is set when a committed write could not be mirrored: decisions
+	// then fail closed until a full reload succeeds.
+	stale atomic.Bool
+}
+
+// ErrStale is returned by Ready while the snapshot may lag the store.
+var ErrStale = errors.New("directory snapshot is behind the store; decisions are refused until it is reloaded")
+
+// Ready reports whether decisions may use the snapshot.
+func (d *Directory) Ready() error {
+	if d.stale.Load() {
+		return ErrStale
+	}
+	return nil
+}
+
+// Sync is the admin service's commit hook: it mirrors the records' changes,
+// and on failure marks the snapshot stale and tries a full reload.
+func (d *Directory) Sync(ctx context.Context, recs []audit.Record) {
+	if err := d.Apply(ctx, recs); err != nil {
+		d.stale.Store(true)
+		d.log.Error("directory snapshot update failed; reloading it whole", "err", err)
+		if err := d.Load(context.WithoutCancel(ctx)); err != nil {
+			d.log.Error("directory snapshot reload failed; decisions fail closed until it succeeds", "err", err)
+		}
+	}
+}
+
+// Run retries a full reload every interval while the snapshot is stale.
+func (d *Directory) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if d.stale.Load() {
+				if err := d.Load(ctx); err != nil {
+					d.log.Error("directory snapshot reload failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// NewDirectory returns a Directory; call Load before serving.
+func NewDirectory(st store.Store, engine *policy.Engine, settings Settings, log *slog.Logger) *Directory {
+	return &Directory{store: st, engine: engine, settings: settings, trinoOf: map[string]string{}, log: log}
+}
+
+var (
+	keyUsers      = ast.StringTerm("users")
+	keyTrinoUsers = ast.StringTerm("trinoUsers")
+	keyGroups     = ast.StringTerm("groups")
+)
+
+// Load writes the whole directory into the engine in one transaction.
+func (d *Directory) Load(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var users []directory.User
+	var groups []directory.Group
+	var rev int64
+	err := d.store.View(ctx, func(r store.Reader) error {
+		var err error
+		if rev, err = r.Revision(ctx); err != nil {
+			return err
+		}
+		if users, err = r.ListUsers(ctx, store.UserFilter{IncludeDisabled: true}); err != nil {
+			return err
+		}
+		groups, err = r.ListGroups(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	usersObj := ast.NewObject()
+	trino := ast.NewObject()
+	d.trinoOf = make(map[string]string, len(users))
+	for i := range users {
+		u := &users[i]
+		usersObj.Insert(ast.StringTerm(u.Email), ast.NewTerm(userValue(u)))
+		if name := trinoName(u); name != "" {
+			trino.Insert(ast.StringTerm(name), ast.StringTerm(u.Email))
+			d.trinoOf[u.Email] = name
+		}
+	}
+	groupsObj := ast.NewObject()
+	for i := range groups {
+		groupsObj.Insert(ast.StringTerm(groups[i].Name), ast.NewTerm(groupValue(&groups[i])))
+	}
+	root := ast.NewObject(
+		ast.Item(keyUsers, ast.NewTerm(usersObj)),
+		ast.Item(keyTrinoUsers, ast.NewTerm(trino)),
+		ast.Item(keyGroups, ast.NewTerm(groupsObj)),
+		ast.Item(ast.StringTerm("settings"), ast.NewTerm(d.settingsValue())),
+		ast.Item(ast.StringTerm("revision"), ast.IntNumberTerm(int(rev))),
+	)
+	err = d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
+		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, root)
+	})
+	if err == nil {
+		d.stale.Store(false)
+		d.published(rev)
+	}
+	return err
+}
+
+func (d *Directory) published(rev int64) {
+	if d.OnRevision != nil {
+		d.OnRevision(rev)
+	}
+}
+
+// Apply refreshes what the given committed audit records touched: the
+// users and groups they name, and the members of groups they name. It reads
+// the store afresh, so out-of-order calls still converge on the store's state.
+func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
+	users := map[string]bool{}
+	groups := map[string]bool{}
+	for _, r := range recs {
+		kind, name, _ := strings.Cut(r.Target, ":")
+		switch kind {
+		case "user":
+			users[name] = true
+		case "group":
+			groups[name] = true
+			for _, m := range changedMembers(r) {
+				users[m] = true
+			}
+		}
+	}
+	if len(users) == 0 && len(groups) == 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	type userState struct {
+		u     directory.User
+		found bool
+	}
+	type groupState struct {
+		g     directory.Group
+		found bool
+	}
+	us := map[string]userState{}
+	gs := map[string]groupState{}
+	var rev int64
+	err := d.store.View(ctx, func(r store.Reader) error {
+		var err error
+		if rev, err = r.Revision(ctx); err != nil {
+			return err
+		}
+		for name := range groups {
+			g, err := r.GetGroup(ctx, name)
+			if err != nil && !errors.Is(err, directory.ErrNotFound) {
+				return err
+			}
+			gs[name] = groupState{g, err == nil}
+			for _, m := range g.Members {
+				users[m] = true
+			}
+		}
+		for name := range users {
+			u, err := r.GetUser(ctx, name)
+			if err != nil && !errors.Is(err, directory.ErrNotFound) {
+				return err
+			}
+			us[name] = userState{u, err == nil}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer d.published(rev)
+	return d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
+		base := storage.Path{policy.DirectoryKey}
+		for name, st := range us {
+			if old := d.trinoOf[name]; old != "" {
+				if err := remove(ctx, s, txn, append(base, "trinoUsers", old)); err != nil {
+					return err
+				}
+				delete(d.trinoOf, name)
+			}
+			if !st.found {
+				if err := remove(ctx, s, txn, append(base, "users", name)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.Write(ctx, txn, storage.AddOp, append(base, "users", name), userValue(&st.u)); err != nil {
+				return err
+			}
+			if tn := trinoName(&st.u); tn != "" {
+				if err := s.Write(ctx, txn, storage.AddOp, append(base, "trinoUsers", tn), ast.String(name)); err != nil {
+					return err
+				}
+				d.trinoOf[name] = tn
+			}
+		}
+		for name, st := range gs {
+			p := append(base, "groups", name)
+			if !st.found {
+				if err := remove(ctx, s, txn, p); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.Write(ctx, txn, storage.AddOp, p, groupValue(&st.g)); err != nil {
+				return err
+			}
+		}
+		return s.Write(ctx, txn, storage.AddOp, append(base, "revision"), ast.IntNumberTerm(int(rev)).Value)
+	})
+}
+
+func remove(ctx context.Context, s storage.Store, txn storage.Transaction, p storage.Path) error {
+	if err := s.Write(ctx, txn, storage.RemoveOp, p, nil); err != nil && !storage.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// changedMembers reads the member names an audit record of a group write
+// carries ("member" on add/remove, "members" on delete).
+func changedMembers(r audit.Record) []string {
+	var out []string
+	if len(r.Changes) == 0 {
+		return nil
+	}
+	v, err := ast.ValueFromReader(strings.NewReader(string(r.Changes)))
+	if err != nil {
+		return nil
+	}
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return nil
+	}
+	if m := obj.Get(ast.StringTerm("member")); m != nil {
+		if s, ok := m.Value.(ast.String); ok {
+			out = append(out, string(s))
+		}
+	}
+	if ms := obj.Get(ast.StringTerm("members")); ms != nil {
+		if arr, ok := ms.Value.(*ast.Array); ok {
+			arr.Foreach(func(t *ast.Term) {
+				if s, ok := t.Value.(ast.String); ok {
+					out = append(out, string(s))
+				}
+			})
+		}
+	}
+	return out
+}
+
+// trinoName is the Trino user name a user is known by, when mapped.
+func trinoName(u *directory.User) string { return u.ExternalIDs[directory.PlatformTrino] }
+
+func stringsArray(ss []string) *ast.Array {
+	terms := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		terms[i] = ast.StringTerm(s)
+	}
+	return ast.NewArray(terms...)
+}
+
+func attributesValue(a directory.Attributes) ast.Object {
+	obj := ast.NewObject()
+	for k, vs := range a {
+		obj.Insert(ast.StringTerm(k), ast.NewTerm(stringsArray(vs)))
+	}
+	return obj
+}
+
+// userValue is a user as policies see it (architecture.md, "Directory → policy data").
+func userValue(u *directory.User) ast.Object {
+	perms := make([]string, len(u.Permissions))
+	for i, p := range u.Permissions {
+		perms[i] = string(p)
+	}
+	ext := ast.NewObject()
+	for k, v := range u.ExternalIDs {
+		ext.Insert(ast.StringTerm(k), ast.StringTerm(v))
+	}
+	return ast.NewObject(
+		ast.Item(ast.StringTerm("email"), ast.StringTerm(u.Email)),
+		ast.Item(ast.StringTerm("fullName"), ast.StringTerm(u.FullName)),
+		ast.Item(ast.StringTerm("iam"), ast.StringTerm(u.IAM)),
+		ast.Item(ast.StringTerm("userId"), ast.StringTerm(u.UserID)),
+		ast.Item(ast.StringTerm("disabled"), ast.BooleanTerm(u.Disabled)),
+		ast.Item(ast.StringTerm("permissions"), ast.NewTerm(stringsArray(perms))),
+		ast.Item(ast.StringTerm("groups"), ast.NewTerm(stringsArray(u.Groups))),
+		ast.Item(ast.StringTerm("attributes"), ast.NewTerm(attributesValue(u.Attributes))),
+		ast.Item(ast.StringTerm("externalIds"), ast.NewTerm(ext)),
+	)
+}
+
+func groupValue(g *directory.Group) ast.Object {
+	return ast.NewObject(
+		ast.Item(ast.StringTerm("description"), ast.StringTerm(g.Description)),
+		ast.Item(ast.StringTerm("email"), ast.StringTerm(g.Email)),
+		ast.Item(ast.StringTerm("members"), ast.NewTerm(stringsArray(g.Members))),
+		ast.Item(ast.StringTerm("attributes"), ast.NewTerm(attributesValue(g.Attributes))),
+	)
+}
+
+func (d *Directory) settingsValue() ast.Object {
+	mode := d.settings.ImpersonationMode
+	if mode == "" {
+		mode = "session"
+	}
+	return ast.NewObject(
+		ast.Item(ast.StringTerm("impersonation"), ast.ObjectTerm(
+			ast.Item(ast.StringTerm("allowedServiceUsers"), ast.NewTerm(stringsArray(nonNil(d.settings.AllowedServiceUsers)))),
+			ast.Item(ast.StringTerm("mode"), ast.StringTerm(mode)),
+		)),
+		ast.Item(ast.StringTerm("policyExemptUsers"), ast.NewTerm(stringsArray(nonNil(d.settings.PolicyExemptUsers)))),
+	)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,296 @@
+// Package policy embeds OPA: it loads and compiles the Rego bundle in
+// policies/ (Rego v1 plus JSON/YAML data), prepares one query per Trino entry
+// point once and shares it across goroutines, holds the data documents
+// (including the directory snapshot under data.gatehouse) in an in-memory
+// store updated in transactions, and swaps in a new bundle on reload only if
+// it compiles — the last good one keeps serving otherwise.
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// Package is the Rego package of the Trino entry points.
+const Package = "trino"
+
+// EntryPoints are the rules Trino's opa plugin calls, one URI each.
+var EntryPoints = []string{"allow", "batch", "rowFilters", "columnMask", "batchColumnMasks"}
+
+// DirectoryKey is the top-level data document gatehouse owns: policy files
+// may not define it.
+const DirectoryKey = "gatehouse"
+
+// ErrUndefinedPath is returned by EvalPath for a path that names no rule of
+// the loaded policies.
+var ErrUndefinedPath = errors.New("no such rule")
+
+// Engine evaluates the loaded bundle. It is safe for concurrent use.
+type Engine struct {
+	dir   string
+	log   *slog.Logger
+	store storage.Store
+
+	reloadMu sync.Mutex // one reload at a time
+	mu       sync.RWMutex
+	cur      *bundle
+	fileKeys []string // top-level data keys that came from files
+	onReload []func(err error)
+}
+
+// bundle is one compiled generation of the policies.
+type bundle struct {
+	compiler *ast.Compiler
+	prepared map[string]rego.PreparedEvalQuery
+	paths    sync.Map // generic rule path → rego.PreparedEvalQuery, prepared on first use
+	files    int
+	loadedAt time.Time
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithReloadHook calls fn after every load attempt with its outcome, for metrics.
+func WithReloadHook(fn func(err error)) Option {
+	return func(e *Engine) { e.onReload = append(e.onReload, fn) }
+}
+
+// New loads and compiles the bundle in dir; a bundle that does not compile
+// is an error here, since there is no last good one to fall back on.
+func New(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
+	e := &Engine{
+		dir:   dir,
+		log:   slog.Default(),
+		store: inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	if err := statDir(dir); err != nil {
+		return nil, err
+	}
+	if err := e.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Dir is the policy directory.
+func (e *Engine) Dir() string { return e.dir }
+
+// isPolicyFile says which files of the directory are the bundle: tests,
+// test data and examples are for `policy test` and authors, not for serving.
+func isPolicyFile(abspath string, info fs.FileInfo, depth int) bool {
+	name := info.Name()
+	if info.IsDir() {
+		return depth > 0 && (name == "testdata" || name == "examples" || strings.HasPrefix(name, "."))
+	}
+	return strings.HasSuffix(name, "_test.rego") || strings.HasPrefix(name, ".")
+}
+
+// Reload reads, compiles and prepares the bundle, then swaps it in together
+// with its data documents. On any error the current bundle stays.
+func (e *Engine) Reload(ctx context.Context) (err error) {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	defer func() {
+		if err != nil {
+			e.log.Error("policy bundle rejected; the last good one keeps serving", "dir", e.dir, "err", err)
+		}
+		for _, fn := range e.onReload {
+			fn(err)
+		}
+	}()
+	res, err := loader.NewFileLoader().WithRegoVersion(ast.RegoV1).Filtered([]string{e.dir}, isPolicyFile)
+	if err != nil {
+		return fmt.Errorf("load policies from %s: %w", e.dir, err)
+	}
+	if _, ok := res.Documents[DirectoryKey]; ok {
+		return fmt.Errorf("load policies from %s: data key %q is reserved for the directory snapshot", e.dir, DirectoryKey)
+	}
+	modules := res.ParsedModules()
+	if len(modules) == 0 {
+		return fmt.Errorf("load policies from %s: no .rego files", e.dir)
+	}
+	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	if c.Compile(modules); c.Failed() {
+		return fmt.Errorf("compile policies: %w", c.Errors)
+	}
+	b := &bundle{compiler: c, prepared: map[string]rego.PreparedEvalQuery{}, files: len(modules), loadedAt: time.Now()}
+	for _, ep := range EntryPoints {
+		ref := ast.MustParseRef("data." + Package + "." + ep)
+		if len(c.GetRules(ref)) == 0 {
+			return fmt.Errorf("compile policies: entry point data.%s.%s is not defined", Package, ep)
+		}
+		pq, err := e.prepare(ctx, c, ref)
+		if err != nil {
+			return fmt.Errorf("prepare data.%s.%s: %w", Package, ep, err)
+		}
+		b.prepared[ep] = pq
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.writeFileData(ctx, res.Documents); err != nil {
+		return err
+	}
+	e.cur = b
+	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", len(modules))
+	return nil
+}
+
+func (e *Engine) prepare(ctx context.Context, c *ast.Compiler, ref ast.Ref) (rego.PreparedEvalQuery, error) {
+	return rego.New(
+		rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))),
+		rego.Compiler(c),
+		rego.Store(e.store),
+		rego.StoreReadAST(true),
+	).PrepareForEval(ctx)
+}
+
+// writeFileData replaces the data documents that came from files, leaving
+// the directory snapshot alone.
+func (e *Engine) writeFileData(ctx context.Context, docs map[string]any) error {
+	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
+		for _, k := range e.fileKeys {
+			if _, still := docs[k]; !still {
+				if err := e.store.Write(ctx, txn, storage.RemoveOp, storage.Path{k}, nil); err != nil && !storage.IsNotFound(err) {
+					return err
+				}
+			}
+		}
+		keys := make([]string, 0, len(docs))
+		for k, v := range docs {
+			val, err := ast.InterfaceToValue(v)
+			if err != nil {
+				return fmt.Errorf("data document %q: %w", k, err)
+			}
+			if err := e.store.Write(ctx, txn, storage.AddOp, storage.Path{k}, val); err != nil {
+				return fmt.Errorf("write data document %q: %w", k, err)
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		e.fileKeys = keys
+		return nil
+	})
+}
+
+func (e *Engine) current() *bundle {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cur
+}
+
+// Eval evaluates an entry point. defined is false when the rule has no value
+// for this input (OPA's "undefined").
+func (e *Engine) Eval(ctx context.Context, entry string, input ast.Value, opts ...rego.EvalOption) (value any, defined bool, err error) {
+	pq, ok := e.current().prepared[entry]
+	if !ok {
+		return nil, false, fmt.Errorf("unknown entry point %q", entry)
+	}
+	return evalPrepared(ctx, pq, input, opts)
+}
+
+func evalPrepared(ctx context.Context, pq rego.PreparedEvalQuery, input ast.Value, opts []rego.EvalOption) (any, bool, error) {
+	opts = append(opts, rego.EvalParsedInput(input))
+	rs, err := pq.Eval(ctx, opts...)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, false, nil
+	}
+	return rs[0].Expressions[0].Value, true, nil
+}
+
+// EvalPath evaluates data.<path...> for the generic Data API. Only paths that
+// name rules (or packages of rules) of the loaded policies may be read: the
+// directory snapshot and rules data are not served raw.
+func (e *Engine) EvalPath(ctx context.Context, path []string, input ast.Value) (any, bool, error) {
+	b := e.current()
+	key := strings.Join(path, "/")
+	if v, ok := b.paths.Load(key); ok {
+		return evalPrepared(ctx, v.(rego.PreparedEvalQuery), input, nil)
+	}
+	ref := ast.Ref{ast.DefaultRootDocument}
+	for _, p := range path {
+		if p == "" {
+			return nil, false, fmt.Errorf("%w: empty path segment", ErrUndefinedPath)
+		}
+		ref = append(ref, ast.StringTerm(p))
+	}
+	if len(path) == 0 || path[0] == DirectoryKey || len(b.compiler.GetRules(ref)) == 0 {
+		return nil, false, fmt.Errorf("%w: %s", ErrUndefinedPath, ref)
+	}
+	pq, err := e.prepare(ctx, b.compiler, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	b.paths.Store(key, pq)
+	return evalPrepared(ctx, pq, input, nil)
+}
+
+// Explain evaluates an entry point with tracing and returns the value, the
+// full trace and the rules whose bodies succeeded on the way (the ones that
+// produced the decision), as "file:line head".
+func (e *Engine) Explain(ctx context.Context, entry string, input ast.Value) (value any, defined bool, trace []*topdown.Event, rules []string, err error) {
+	buf := topdown.NewBufferTracer()
+	value, defined, err = e.Eval(ctx, entry, input, rego.EvalQueryTracer(buf))
+	seen := map[string]bool{}
+	for _, ev := range *buf {
+		r, ok := ev.Node.(*ast.Rule)
+		if !ok || ev.Op != topdown.ExitOp || r.Location == nil {
+			continue
+		}
+		s := fmt.Sprintf("%s:%d %s", filepath.Base(r.Location.File), r.Location.Row, strings.SplitN(string(r.Location.Text), "\n", 2)[0])
+		if !seen[s] {
+			seen[s] = true
+			rules = append(rules, s)
+		}
+	}
+	return value, defined, *buf, rules, err
+}
+
+// Transact runs fn in a write transaction of the data store, so the next
+// evaluation sees all of its writes or none.
+func (e *Engine) Transact(ctx context.Context, fn func(storage.Store, storage.Transaction) error) error {
+	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error { return fn(e.store, txn) })
+}
+
+// Store is the data store, for read-only callers such as `data export`.
+func (e *Engine) Store() storage.Store { return e.store }
+
+// Modules counts the modules of the current bundle.
+func (e *Engine) Modules() int { return e.current().files }
+
+// statDir fails early with a clear message when the directory is missing.
+func statDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("policies directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("policies directory %s is not a directory", dir)
+	}
+	return nil
+}

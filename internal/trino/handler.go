@@ -1,0 +1,281 @@
+package trino
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/gatehouse-authz/gatehouse/internal/authz"
+	"github.com/gatehouse-authz/gatehouse/internal/policy"
+)
+
+// DefaultMaxBodyBytes bounds a decision request unless configured otherwise.
+const DefaultMaxBodyBytes = 16 << 20
+
+// Handler serves /v1/data/trino/{allow,batch,rowFilters,columnMask,batchColumnMasks}
+// and the generic /v1/data/{path} of OPA's Data API.
+type Handler struct {
+	authz    *authz.Authorizer
+	log      *slog.Logger
+	maxBytes int64
+}
+
+// NewHandler returns the decision handler. maxBytes ≤ 0 means the default.
+func NewHandler(a *authz.Authorizer, log *slog.Logger, maxBytes int64) *Handler {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBodyBytes
+	}
+	return &Handler{authz: a, log: log, maxBytes: maxBytes}
+}
+
+// Register mounts the endpoints on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, ep := range policy.EntryPoints {
+		mux.HandleFunc("POST /v1/data/"+policy.Package+"/"+ep, func(w http.ResponseWriter, r *http.Request) { h.serveEntry(w, r, ep) })
+	}
+	mux.HandleFunc("POST /v1/data/{path...}", h.serveData)
+}
+
+// errorBody is OPA's error shape, which Trino logs when it fails a query.
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeResult(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// readBody reads at most maxBytes; more is errTooLarge.
+var errTooLarge = errors.New("request body too large")
+
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, h.maxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > h.maxBytes {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+func (h *Handler) badInput(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, errTooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{"request_too_large", fmt.Sprintf("request body is larger than %d bytes", h.maxBytes)})
+	default:
+		var br *BadRequest
+		if errors.As(err, &br) {
+			writeJSON(w, http.StatusBadRequest, errorBody{"invalid_parameter", br.Msg})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody{"invalid_parameter", "could not read request body"})
+	}
+}
+
+// serveEntry answers one Trino decision.
+func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint string) {
+	start := time.Now()
+	body, err := h.readBody(r)
+	if err != nil {
+		h.badInput(w, err)
+		return
+	}
+	req, err := Decode(body, endpoint)
+	if err != nil {
+		h.badInput(w, err)
+		return
+	}
+	d := authz.Decision{Endpoint: endpoint, Operation: req.Operation, User: req.User, QueryID: req.QueryID, Resource: req.Describe()}
+	if req.Operation == "ImpersonateUser" && req.Resource != nil {
+		if u, ok := req.Resource["user"].(map[string]any); ok {
+			d.Target, _ = u["user"].(string)
+		}
+	}
+	out, err := h.decide(r.Context(), endpoint, req, &d)
+	d.Duration = time.Since(start)
+	if err != nil {
+		d.Result, d.Error = authz.ResultError, err.Error()
+		h.authz.Record(d)
+		h.log.Error("decision failed; answering 500 so Trino fails the query", "endpoint", endpoint,
+			"operation", req.Operation, "user", req.User, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "gatehouse could not decide: " + publicMessage(err)})
+		return
+	}
+	h.authz.Record(d)
+	writeResult(w, out)
+}
+
+// publicMessage keeps internal detail out of answers while saying enough.
+func publicMessage(err error) string {
+	if errors.Is(err, authz.ErrNotReady) {
+		return "directory snapshot is not current"
+	}
+	var pe *policyAnswerError
+	if errors.As(err, &pe) {
+		return pe.Error()
+	}
+	return "policy evaluation error (see gatehouse log)"
+}
+
+// policyAnswerError is a policy result of the wrong shape.
+type policyAnswerError struct{ error }
+
+// decide evaluates and shape-checks, filling d's outcome, and returns the
+// encoded answer.
+func (h *Handler) decide(ctx context.Context, endpoint string, req *Request, d *authz.Decision) ([]byte, error) {
+	n := len(req.FilterResources)
+	if endpoint == EndpointBatch && req.Operation == "FilterColumns" && n == 1 {
+		n = len(columnsOf(req.FilterResources[0]))
+	}
+	d.Items = n
+	if !req.Known {
+		// An operation we do not know is denied, not guessed at.
+		d.Result, d.Rule = authz.ResultUnknown, "unknown operation: denied"
+		return nothing(endpoint), nil
+	}
+	v, defined, err := h.authz.Eval(ctx, endpoint, req.Input)
+	if err != nil {
+		return nil, err
+	}
+	var result any
+	switch endpoint {
+	case EndpointAllow:
+		ok, err := allowResult(v, defined)
+		if err != nil {
+			return nil, &policyAnswerError{err}
+		}
+		result, d.Result = ok, authz.ResultAllow
+		if !ok {
+			d.Result, d.Rule = authz.ResultDeny, h.authz.Reason(ctx, req.Input)
+		}
+	case EndpointBatch:
+		idx, err := batchResult(v, defined, n)
+		if err != nil {
+			return nil, &policyAnswerError{err}
+		}
+		result, d.Kept = idx, len(idx)
+		d.Result = batchOutcome(len(idx), n)
+	case EndpointRowFilters:
+		fs, err := rowFiltersResult(v, defined)
+		if err != nil {
+			return nil, &policyAnswerError{err}
+		}
+		result, d.Kept, d.Result = fs, len(fs), authz.ResultAllow
+	case EndpointColumnMask:
+		m, err := columnMaskResult(v, defined)
+		if err != nil {
+			return nil, &policyAnswerError{err}
+		}
+		d.Result = authz.ResultAllow
+		if m == nil {
+			return []byte("{}\n"), nil
+		}
+		result, d.Kept = m, 1
+	case EndpointBatchColumnMasks:
+		ms, err := batchColumnMasksResult(v, defined, n)
+		if err != nil {
+			return nil, &policyAnswerError{err}
+		}
+		result, d.Kept, d.Result = ms, len(ms), authz.ResultAllow
+	}
+	return encodeResult(result)
+}
+
+func batchOutcome(kept, n int) string {
+	switch {
+	case kept == n:
+		return authz.ResultAllow
+	case kept == 0:
+		return authz.ResultDeny
+	}
+	return authz.ResultPartial
+}
+
+// nothing is each endpoint's "deny"/"none" answer in the form Trino accepts.
+func nothing(endpoint string) []byte {
+	switch endpoint {
+	case EndpointAllow:
+		return []byte(`{"result":false}` + "\n")
+	case EndpointColumnMask:
+		return []byte("{}\n")
+	}
+	return []byte(`{"result":[]}` + "\n")
+}
+
+func encodeResult(v any) ([]byte, error) {
+	b, err := json.Marshal(map[string]any{"result": v})
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func columnsOf(item any) []any {
+	m, _ := item.(map[string]any)
+	t, _ := m["table"].(map[string]any)
+	cols, _ := t["columns"].([]any)
+	return cols
+}
+
+// serveData is OPA's Data API for any other rule of the loaded policies:
+// {"input": ...} → {"result": value}, or {} when the rule is undefined.
+func (h *Handler) serveData(w http.ResponseWriter, r *http.Request) {
+	path := strings.Split(strings.Trim(r.PathValue("path"), "/"), "/")
+	body, err := h.readBody(r)
+	if err != nil {
+		h.badInput(w, err)
+		return
+	}
+	var input ast.Value
+	if len(strings.TrimSpace(string(body))) > 0 {
+		v, err := ast.ValueFromReader(strings.NewReader(string(body)))
+		if err != nil {
+			h.badInput(w, bad("request body is not valid JSON: %v", err))
+			return
+		}
+		obj, ok := v.(ast.Object)
+		if !ok {
+			h.badInput(w, bad("request body must be a JSON object with an \"input\" field"))
+			return
+		}
+		if t := obj.Get(ast.StringTerm("input")); t != nil {
+			input = t.Value
+		}
+	}
+	v, defined, err := h.authz.EvalPath(r.Context(), path, input)
+	switch {
+	case errors.Is(err, policy.ErrUndefinedPath):
+		writeJSON(w, http.StatusNotFound, errorBody{"resource_not_found", err.Error()})
+		return
+	case err != nil:
+		h.log.Error("data API evaluation failed", "path", path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "gatehouse could not evaluate the rule: " + publicMessage(err)})
+		return
+	case !defined:
+		writeResult(w, []byte("{}\n"))
+		return
+	}
+	b, err := encodeResult(v)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "result is not JSON-encodable"})
+		return
+	}
+	writeResult(w, b)
+}
