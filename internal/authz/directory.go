@@ -104,45 +104,11 @@ var (
 func (d *Directory) Load(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var users []directory.User
-	var groups []directory.Group
-	var rev int64
-	err := d.store.View(ctx, func(r store.Reader) error {
-		var err error
-		if rev, err = r.Revision(ctx); err != nil {
-			return err
-		}
-		if users, err = r.ListUsers(ctx, store.UserFilter{IncludeDisabled: true}); err != nil {
-			return err
-		}
-		groups, err = r.ListGroups(ctx)
-		return err
-	})
+	root, rev, trinoOf, err := Snapshot(ctx, d.store, d.settings)
 	if err != nil {
 		return err
 	}
-	usersObj := ast.NewObject()
-	trino := ast.NewObject()
-	d.trinoOf = make(map[string]string, len(users))
-	for i := range users {
-		u := &users[i]
-		usersObj.Insert(ast.StringTerm(u.Email), ast.NewTerm(userValue(u)))
-		if name := trinoName(u); name != "" {
-			trino.Insert(ast.StringTerm(name), ast.StringTerm(u.Email))
-			d.trinoOf[u.Email] = name
-		}
-	}
-	groupsObj := ast.NewObject()
-	for i := range groups {
-		groupsObj.Insert(ast.StringTerm(groups[i].Name), ast.NewTerm(groupValue(&groups[i])))
-	}
-	root := ast.NewObject(
-		ast.Item(keyUsers, ast.NewTerm(usersObj)),
-		ast.Item(keyTrinoUsers, ast.NewTerm(trino)),
-		ast.Item(keyGroups, ast.NewTerm(groupsObj)),
-		ast.Item(ast.StringTerm("settings"), ast.NewTerm(d.settingsValue())),
-		ast.Item(ast.StringTerm("revision"), ast.IntNumberTerm(int(rev))),
-	)
+	d.trinoOf = trinoOf
 	err = d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
 		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, root)
 	})
@@ -352,17 +318,17 @@ func groupValue(g *directory.Group) ast.Object {
 	)
 }
 
-func (d *Directory) settingsValue() ast.Object {
-	mode := d.settings.ImpersonationMode
+func settingsValue(st Settings) ast.Object {
+	mode := st.ImpersonationMode
 	if mode == "" {
 		mode = "session"
 	}
 	return ast.NewObject(
 		ast.Item(ast.StringTerm("impersonation"), ast.ObjectTerm(
-			ast.Item(ast.StringTerm("allowedServiceUsers"), ast.NewTerm(stringsArray(nonNil(d.settings.AllowedServiceUsers)))),
+			ast.Item(ast.StringTerm("allowedServiceUsers"), ast.NewTerm(stringsArray(nonNil(st.AllowedServiceUsers)))),
 			ast.Item(ast.StringTerm("mode"), ast.StringTerm(mode)),
 		)),
-		ast.Item(ast.StringTerm("policyExemptUsers"), ast.NewTerm(stringsArray(nonNil(d.settings.PolicyExemptUsers)))),
+		ast.Item(ast.StringTerm("policyExemptUsers"), ast.NewTerm(stringsArray(nonNil(st.PolicyExemptUsers)))),
 	)
 }
 
@@ -371,4 +337,50 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Snapshot reads the whole directory from st as the value policies see at
+// data.gatehouse, with the revision it reflects and each user's Trino name.
+// `gatehouse data export` writes it for stock OPA.
+func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Object, int64, map[string]string, error) {
+	var users []directory.User
+	var groups []directory.Group
+	var rev int64
+	err := st.View(ctx, func(r store.Reader) error {
+		var err error
+		if rev, err = r.Revision(ctx); err != nil {
+			return err
+		}
+		if users, err = r.ListUsers(ctx, store.UserFilter{IncludeDisabled: true}); err != nil {
+			return err
+		}
+		groups, err = r.ListGroups(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	usersObj := ast.NewObject()
+	trino := ast.NewObject()
+	trinoOf := make(map[string]string, len(users))
+	for i := range users {
+		u := &users[i]
+		usersObj.Insert(ast.StringTerm(u.Email), ast.NewTerm(userValue(u)))
+		if name := trinoName(u); name != "" {
+			trino.Insert(ast.StringTerm(name), ast.StringTerm(u.Email))
+			trinoOf[u.Email] = name
+		}
+	}
+	groupsObj := ast.NewObject()
+	for i := range groups {
+		groupsObj.Insert(ast.StringTerm(groups[i].Name), ast.NewTerm(groupValue(&groups[i])))
+	}
+	root := ast.NewObject(
+		ast.Item(keyUsers, ast.NewTerm(usersObj)),
+		ast.Item(keyTrinoUsers, ast.NewTerm(trino)),
+		ast.Item(keyGroups, ast.NewTerm(groupsObj)),
+		ast.Item(ast.StringTerm("settings"), ast.NewTerm(settingsValue(settings))),
+		ast.Item(ast.StringTerm("revision"), ast.IntNumberTerm(int(rev))),
+	)
+	return root, rev, trinoOf, nil
 }

@@ -51,7 +51,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) stri
 	root.SetErr(stderr)
 	client := &clientOptions{getenv: getenv}
 	client.register(root)
-	root.AddCommand(newServeCmd(getenv), newVersionCmd())
+	root.AddCommand(newServeCmd(getenv), newVersionCmd(), newPolicyCmd(getenv), newDataCmd(getenv))
 	root.AddCommand(adminCommands(client)...)
 	return root
 }
