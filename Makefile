@@ -16,10 +16,14 @@ build: ## build bin/gatehouse
 run: build ## build and start gatehouse on the embedded store (./gatehouse-data)
 	@scripts/run.sh $(BIN)
 
-test: lint check-gen unit ## every test: lint, generated-code freshness, unit and integration tests
+test: lint check-gen unit e2e ## every test: lint, generated-code freshness, unit, integration, crash and end-to-end (real Trino) tests
 
-unit: ## go test with the race detector
-	$(GO) test -race -count=1 ./...
+unit: ## go test with the race detector, everything but the Trino end-to-end suite
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+
+e2e: ## end-to-end suite against a real Trino 476 (fetched once into .cache/trino)
+	test/e2e/fetch-trino.sh
+	$(GO) test -count=1 -timeout 20m ./test/e2e/...
 
 lint: ## gofmt, go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
