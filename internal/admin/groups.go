@@ -74,7 +74,7 @@ func (s *Service) UpdateGroup(ctx context.Context, p Principal, g directory.Grou
 		}
 		r := record(audit.GroupUpdate, groupTarget(g.Name), map[string]any{"description": g.Description, "email": g.Email})
 		cur.Description, cur.Email = g.Description, g.Email
-		return &r, tx.UpdateGroup(ctx, *cur)
+		return &r, nil
 	})
 }
 
@@ -164,8 +164,9 @@ func (s *Service) RemoveGroupAttribute(ctx context.Context, p Principal, group, 
 	})
 }
 
-// modifyGroup is modifyUser for groups: change writes, returns its record
-// (nil when nothing changed), and the group is re-read afterwards.
+// modifyGroup is modifyUser for groups: change alters the group's fields or
+// writes its details and returns its record (nil when nothing changed); the
+// group is then saved with a new updatedAt and re-read.
 func (s *Service) modifyGroup(ctx context.Context, p Principal, name string, change func(store.Tx, *directory.Group) (*audit.Record, error)) (directory.Group, error) {
 	if err := require(p, directory.PermUserAdmin); err != nil {
 		return directory.Group{}, err
@@ -176,12 +177,12 @@ func (s *Service) modifyGroup(ctx context.Context, p Principal, name string, cha
 		if err != nil {
 			return nil, err
 		}
-		g.UpdatedAt = now
 		r, err := change(tx, &g)
 		if err != nil || r == nil {
 			out = g
 			return nil, err
 		}
+		g.UpdatedAt = now
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-authz/gatehouse/internal/audit"
 	"github.com/gatehouse-authz/gatehouse/internal/directory"
+	"github.com/gatehouse-authz/gatehouse/internal/policy"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 )
 
@@ -27,7 +28,7 @@ func (s *Service) CreateIAM(ctx context.Context, p Principal, i directory.IAM) (
 
 // PutIAM creates or replaces an identity provider. A user-info endpoint
 // given without a password keeps the stored one when its username is
-// unchanged, since APIs never return it for the caller to send back.
+// and URI unchanged, since APIs never return it for the caller to send back.
 func (s *Service) PutIAM(ctx context.Context, p Principal, i directory.IAM) (directory.IAM, error) {
 	return s.saveIAM(ctx, p, i, false)
 }
@@ -52,7 +53,10 @@ func (s *Service) saveIAM(ctx context.Context, p Principal, i directory.IAM, cre
 			return nil, directory.Conflict("identity provider", i.ID)
 		default:
 			i.CreatedAt = cur.CreatedAt
-			if i.UserInfo != nil && i.UserInfo.Password == "" && cur.UserInfo != nil && cur.UserInfo.Username == i.UserInfo.Username {
+			// Keep the stored password only for the same endpoint and user:
+			// otherwise an edit could send it to a server of the editor's choosing.
+			if i.UserInfo != nil && i.UserInfo.Password == "" && cur.UserInfo != nil &&
+				cur.UserInfo.Username == i.UserInfo.Username && cur.UserInfo.URI == i.UserInfo.URI {
 				i.UserInfo.Password = cur.UserInfo.Password
 			}
 		}
@@ -230,7 +234,7 @@ func (s *Service) ReloadPolicies(ctx context.Context, p Principal) error {
 		return err
 	}
 	if s.reloadPolicies == nil {
-		return directory.Invalid("policies", "this server has no policy engine")
+		return errors.New("this server has no policy engine")
 	}
 	err := s.reloadPolicies(ctx)
 	result := "success"
@@ -238,17 +242,21 @@ func (s *Service) ReloadPolicies(ctx context.Context, p Principal) error {
 		result = "rejected"
 	}
 	// The reload is audited whatever its outcome; it changes no directory data.
-	_ = s.store.Update(ctx, func(tx store.Tx) error {
-		rec := record(audit.PolicyReload, "policies", map[string]any{"result": result})
-		rec.Time, rec.Actor, rec.RequestID = s.now().UTC(), p.Username, RequestID(ctx)
+	rec := record(audit.PolicyReload, "policies", map[string]any{"result": result})
+	rec.Time, rec.Actor, rec.RequestID = s.now().UTC(), p.Username, RequestID(ctx)
+	if aerr := s.store.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.AppendAudit(ctx, rec)
-		if err == nil {
-			_ = s.sink.Write(rec)
-		}
 		return err
-	})
-	if err != nil {
-		return directory.Invalid("policies", "policy bundle rejected, the previous one keeps serving: %v", err)
+	}); aerr != nil {
+		return aerr
 	}
-	return nil
+	if serr := s.sink.Write(rec); serr != nil {
+		s.log.Warn("audit sink write failed", "err", serr, "type", rec.Type)
+	}
+	var bad *policy.BundleError
+	if errors.As(err, &bad) {
+		// The author's bundle does not load: say why, it is theirs to fix.
+		return directory.Invalid("policies", "policy bundle rejected, the previous one keeps serving: %v", bad)
+	}
+	return err
 }

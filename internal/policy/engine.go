@@ -41,6 +41,14 @@ const DirectoryKey = "gatehouse"
 // the loaded policies.
 var ErrUndefinedPath = errors.New("no such rule")
 
+// BundleError says why a policy bundle was rejected: it does not load,
+// compile or define the entry points. It is the policy author's to fix, unlike
+// other reload errors.
+type BundleError struct{ Err error }
+
+func (e *BundleError) Error() string { return e.Err.Error() }
+func (e *BundleError) Unwrap() error { return e.Err }
+
 // Engine evaluates the loaded bundle. It is safe for concurrent use.
 type Engine struct {
 	dir   string
@@ -120,42 +128,51 @@ func (e *Engine) Reload(ctx context.Context) (err error) {
 			fn(err)
 		}
 	}()
+	b, docs, err := e.compile(ctx)
+	if err != nil {
+		return &BundleError{err}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.writeFileData(ctx, docs); err != nil {
+		return err
+	}
+	e.cur = b
+	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", b.files)
+	return nil
+}
+
+// compile loads the directory and prepares every entry point.
+func (e *Engine) compile(ctx context.Context) (*bundle, map[string]any, error) {
 	res, err := loader.NewFileLoader().WithRegoVersion(ast.RegoV1).Filtered([]string{e.dir}, isPolicyFile)
 	if err != nil {
-		return fmt.Errorf("load policies from %s: %w", e.dir, err)
+		return nil, nil, fmt.Errorf("load policies from %s: %w", e.dir, err)
 	}
 	if _, ok := res.Documents[DirectoryKey]; ok {
-		return fmt.Errorf("load policies from %s: data key %q is reserved for the directory snapshot", e.dir, DirectoryKey)
+		return nil, nil, fmt.Errorf("load policies from %s: data key %q is reserved for the directory snapshot", e.dir, DirectoryKey)
 	}
 	modules := res.ParsedModules()
 	if len(modules) == 0 {
-		return fmt.Errorf("load policies from %s: no .rego files", e.dir)
+		return nil, nil, fmt.Errorf("load policies from %s: no .rego files", e.dir)
 	}
 	c := ast.NewCompiler().WithEnablePrintStatements(false)
 	if c.Compile(modules); c.Failed() {
-		return fmt.Errorf("compile policies: %w", c.Errors)
+		return nil, nil, fmt.Errorf("compile policies: %w", c.Errors)
 	}
 	b := &bundle{compiler: c, prepared: map[string]rego.PreparedEvalQuery{}, files: len(modules), loadedAt: time.Now()}
 	for _, ep := range EntryPoints {
 		ref := ast.MustParseRef("data." + Package + "." + ep)
 		if len(c.GetRules(ref)) == 0 {
-			return fmt.Errorf("compile policies: entry point data.%s.%s is not defined", Package, ep)
+			return nil, nil, fmt.Errorf("compile policies: entry point data.%s.%s is not defined", Package, ep)
 		}
 		pq, err := e.prepare(ctx, c, ref)
 		if err != nil {
-			return fmt.Errorf("prepare data.%s.%s: %w", Package, ep, err)
+			return nil, nil, fmt.Errorf("prepare data.%s.%s: %w", Package, ep, err)
 		}
 		b.prepared[ep] = pq
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.writeFileData(ctx, res.Documents); err != nil {
-		return err
-	}
-	e.cur = b
-	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", len(modules))
-	return nil
+	return b, res.Documents, nil
 }
 
 func (e *Engine) prepare(ctx context.Context, c *ast.Compiler, ref ast.Ref) (rego.PreparedEvalQuery, error) {

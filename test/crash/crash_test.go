@@ -106,7 +106,7 @@ func start(t *testing.T, bin, data string) (string, *exec.Cmd) {
 	t.Helper()
 	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin, "serve", "--data-dir", data, "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
-		"--audit-sink", "none", "--log-level", "warn")
+		"--audit-sink", "none", "--log-level", "warn", "--policies-dir", "../../policies", "--policy-watch=false")
 	cmd.Env = append(os.Environ(), "GATEHOUSE_ADMIN_TOKEN="+token)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
