@@ -185,6 +185,11 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 		if err != nil {
 			return err
 		}
+		if len(recs) == 0 {
+			// Nothing changed (an idempotent grant, say): roll back, so that
+			// the directory revision only moves when the directory does.
+			return errNoChange
+		}
 		for i := range recs {
 			recs[i].Time = now
 			recs[i].Actor = p.Username
@@ -195,7 +200,10 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 		}
 		return nil
 	})
-	if err != nil || len(recs) == 0 {
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	for _, r := range recs {
@@ -208,6 +216,8 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 	}
 	return nil
 }
+
+var errNoChange = errors.New("no change")
 
 func record(typ, target string, changes any) audit.Record {
 	r := audit.Record{Type: typ, Target: target}

@@ -136,6 +136,10 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 		switch kind {
 		case "user":
 			users[name] = true
+			// A deleted user leaves the groups named in the record.
+			for _, g := range stringsIn(r, "groups") {
+				groups[g] = true
+			}
 		case "group":
 			groups[name] = true
 			for _, m := range changedMembers(r) {
@@ -238,7 +242,11 @@ func remove(ctx context.Context, s storage.Store, txn storage.Transaction, p sto
 // changedMembers reads the member names an audit record of a group write
 // carries ("member" on add/remove, "members" on delete).
 func changedMembers(r audit.Record) []string {
-	var out []string
+	return append(stringsIn(r, "member"), stringsIn(r, "members")...)
+}
+
+// stringsIn reads key of a record's changes as a string or array of strings.
+func stringsIn(r audit.Record, key string) []string {
 	if len(r.Changes) == 0 {
 		return nil
 	}
@@ -250,19 +258,20 @@ func changedMembers(r audit.Record) []string {
 	if !ok {
 		return nil
 	}
-	if m := obj.Get(ast.StringTerm("member")); m != nil {
-		if s, ok := m.Value.(ast.String); ok {
-			out = append(out, string(s))
-		}
+	t := obj.Get(ast.StringTerm(key))
+	if t == nil {
+		return nil
 	}
-	if ms := obj.Get(ast.StringTerm("members")); ms != nil {
-		if arr, ok := ms.Value.(*ast.Array); ok {
-			arr.Foreach(func(t *ast.Term) {
-				if s, ok := t.Value.(ast.String); ok {
-					out = append(out, string(s))
-				}
-			})
-		}
+	var out []string
+	switch x := t.Value.(type) {
+	case ast.String:
+		out = append(out, string(x))
+	case *ast.Array:
+		x.Foreach(func(t *ast.Term) {
+			if s, ok := t.Value.(ast.String); ok {
+				out = append(out, string(s))
+			}
+		})
 	}
 	return out
 }
