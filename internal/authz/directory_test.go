@@ -60,7 +60,9 @@ func TestIncrementalMirrorMatchesFullSnapshot(t *testing.T) {
 		func() { _ = svc.DeleteUser(ctx, boot, user(), "DELETE") },
 		func() { _, _ = svc.GrantPermission(ctx, boot, user(), "IMPERSONATE_USER") },
 		func() { _, _ = svc.RevokePermission(ctx, boot, user(), "IMPERSONATE_USER") },
-		func() { _, _ = svc.AddUserAttribute(ctx, boot, user(), "region", []string{"EMEA", "APAC"}[rng.IntN(2)]) },
+		func() {
+			_, _ = svc.AddUserAttribute(ctx, boot, user(), "region", []string{"EMEA", "APAC"}[rng.IntN(2)])
+		},
 		func() { _, _ = svc.RemoveUserAttribute(ctx, boot, user(), "region", "") },
 		func() { _, _ = svc.SetExternalID(ctx, boot, user(), "trino", fmt.Sprintf("t%d", rng.IntN(5))) },
 		func() { _, _ = svc.DeleteExternalID(ctx, boot, user(), "trino") },
