@@ -1,0 +1,231 @@
+# Trino 476 file-based access control semantics over the normalised, subject-
+# filtered rule lists of rules.rego. First match wins everywhere: the first rule
+# whose patterns match decides, even when it grants nothing.
+package trino
+
+_INFORMATION_SCHEMA := "information_schema"
+
+# ---------------------------------------------------------------------------
+# Catalog access: 0 none, 1 read-only, 2 all, 3 owner; no matching rule = none.
+# owner implies all implies read-only.
+
+_cat_level(c) := ls[0] if {
+	ls := [n.level | some n in _catalog_rules; _om(n.catalog, c)]
+} else := 0
+
+# Catalog access a table privilege needs: read-only for SELECT / GRANT_SELECT, else all.
+_priv_level(p) := 1 if p in {"SELECT", "GRANT_SELECT"}
+
+else := 2
+
+# ---------------------------------------------------------------------------
+# Schemas.
+
+_schema_owner(c, s) if {
+	_cat_level(c) >= 2
+	_schema_owner_rule(c, s)
+}
+
+_schema_owner_rule(c, s) if {
+	os := [n.owner | some n in _schema_rules; _om(n.catalog, c); _om(n.schema, s)]
+	os[0] == true
+}
+
+# ---------------------------------------------------------------------------
+# Tables: the first matching rule (undefined when none matches).
+
+_table_rule(c, s, t) := ns[0] if {
+	ns := [n | some n in _table_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.table, t)]
+}
+
+_table_perm(c, s, _, p) if {
+	_cat_level(c) >= _priv_level(p)
+	s == _INFORMATION_SCHEMA
+}
+
+_table_perm(c, s, t, p) if {
+	_cat_level(c) >= _priv_level(p)
+	s != _INFORMATION_SCHEMA
+	p in _table_rule(c, s, t).privs
+}
+
+_any_table_perm(c, s, _) if {
+	_cat_level(c) >= 1
+	s == _INFORMATION_SCHEMA
+}
+
+_any_table_perm(c, s, t) if {
+	_cat_level(c) >= 1
+	s != _INFORMATION_SCHEMA
+	count(_table_rule(c, s, t).privs) > 0
+}
+
+# Column names the rule forbids (allow: false).
+_restricted(n) := {c.name | some c in object.get(n.rule, "columns", []); object.get(c, "allow", true) == false}
+
+_can_select(n, columns) if {
+	_selectable(n)
+	restricted := _restricted(n)
+	every col in columns {
+		not col in restricted
+	}
+}
+
+_selectable(n) if "SELECT" in n.privs
+
+_selectable(n) if "GRANT_SELECT" in n.privs
+
+_select_columns(c, s, _, _) if {
+	_cat_level(c) >= 1
+	s == _INFORMATION_SCHEMA
+}
+
+_select_columns(c, s, t, columns) if {
+	_cat_level(c) >= 1
+	s != _INFORMATION_SCHEMA
+	_can_select(_table_rule(c, s, t), columns)
+}
+
+_create_view_select(c, s, _, _) if {
+	_cat_level(c) >= 2
+	s == _INFORMATION_SCHEMA
+}
+
+_create_view_select(c, s, t, columns) if {
+	_cat_level(c) >= 2
+	s != _INFORMATION_SCHEMA
+	n := _table_rule(c, s, t)
+	_can_select(n, columns)
+	"GRANT_SELECT" in n.privs
+}
+
+# FilterColumns for one table: the indices of `columns` the user may see.
+_visible_column_indices(c, s, t, columns) := set() if {
+	not _any_table_perm(c, s, t)
+} else := {i | some i, _ in columns} if {
+	s == _INFORMATION_SCHEMA
+} else := {i | some i, _ in columns} if {
+	# privileges other than SELECT / GRANT_SELECT show every column
+	n := _table_rule(c, s, t)
+	count(n.privs - {"SELECT", "GRANT_SELECT"}) > 0
+} else := {i | some i, col in columns; not col in r} if {
+	r := _restricted(_table_rule(c, s, t))
+}
+
+# ---------------------------------------------------------------------------
+# Visibility (ShowSchemas, ShowTables, ShowFunctions, FilterCatalogs, FilterSchemas):
+# could *any* rule grant the user something here? Built, like Trino, from every
+# schema rule with owner, table / function / procedure rule with privileges and
+# (for catalogs) catalog session property rule with allow — not only first matches.
+
+_visible_catalog_matchers := (({n.catalog | some n in _schema_rules; n.owner == true} | {n.catalog | some n in _table_rules; count(n.privs) > 0}) | ({n.catalog | some n in _csp_rules; n.allow == true} | {n.catalog | some n in _function_rules; count(n.privs) > 0})) | {n.catalog | some n in _procedure_rules; count(n.privs) > 0}
+
+_visible_schema_matchers := (({[n.catalog, n.schema] | some n in _schema_rules; n.owner == true} | {[n.catalog, n.schema] | some n in _table_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _function_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _procedure_rules; count(n.privs) > 0}
+
+_catalog_visible(c) if _cat_level(c) >= 3
+
+_catalog_visible(c) if {
+	_cat_level(c) >= 1
+	some m in _visible_catalog_matchers
+	_om(m, c)
+}
+
+_schema_visible(c, s) if {
+	_cat_level(c) >= 1
+	some p in _visible_schema_matchers
+	_om(p[0], c)
+	_om(p[1], s)
+}
+
+# ---------------------------------------------------------------------------
+# Session properties.
+
+_system_property(p) if {
+	allows := [n.allow | some n in _ssp_rules; _om(n.property, p)]
+	allows[0] == true
+}
+
+_catalog_property(c, p) if {
+	_cat_level(c) >= 1
+	allows := [n.allow | some n in _csp_rules; _om(n.catalog, c); _om(n.property, p)]
+	allows[0] == true
+}
+
+# ---------------------------------------------------------------------------
+# Queries. A rule without queryOwner matches both ExecuteQuery (no owner) and the
+# owner checks; a rule with queryOwner matches only owner checks.
+
+_query_access(mode, owner) if {
+	ms := [n.modes | some n in _query_rules; _query_owner_ok(n.owner, owner)]
+	mode in ms[0]
+}
+
+_query_owner_ok(null, _) := true
+
+_query_owner_ok(m, owner) if {
+	owner != null
+	_pm(m, owner)
+}
+
+# ---------------------------------------------------------------------------
+# System information.
+
+_system_information(mode) if {
+	ms := [n.modes | some n in _sysinfo_rules]
+	mode in ms[0]
+}
+
+# ---------------------------------------------------------------------------
+# Functions and procedures.
+
+_function_rule(c, s, f) := ns[0] if {
+	ns := [n | some n in _function_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.routine, f)]
+}
+
+_can_execute(n) if "EXECUTE" in n.privs
+
+_can_execute(n) if "GRANT_EXECUTE" in n.privs
+
+_function_execute(c, s, f) if {
+	_cat_level(c) >= 1
+	_can_execute(_function_rule(c, s, f))
+}
+
+_function_grant_execute(c, s, f) if {
+	_cat_level(c) >= 1
+	"GRANT_EXECUTE" in _function_rule(c, s, f).privs
+}
+
+_function_owner(c, s, f) if {
+	_cat_level(c) >= 1
+	"OWNERSHIP" in _function_rule(c, s, f).privs
+}
+
+_procedure_execute(c, s, p) if {
+	_cat_level(c) >= 1
+	ns := [n | some n in _procedure_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.routine, p)]
+	_can_execute(ns[0])
+}
+
+# ---------------------------------------------------------------------------
+# Authorization (SET ... AUTHORIZATION): may the user hand ownership to grantee?
+# grantee is {"name", "type": "USER" | "ROLE"}. No rule (or no section) denies.
+
+_authorization(g) if {
+	allows := [n.allow | some n in _authorization_rules; _authorization_target(n, g)]
+	allows[0] == true
+}
+
+_authorization_target(n, _) if n.any_target == true
+
+_authorization_target(n, g) if {
+	upper(g.type) == "USER"
+	n.new_user != null
+	_pm(n.new_user, g.name)
+}
+
+_authorization_target(n, g) if {
+	upper(g.type) == "ROLE"
+	n.new_role != null
+	_pm(n.new_role, g.name)
+}

@@ -1,0 +1,522 @@
+# Gatehouse's shipped policy bundle: the entry points Trino's `opa` access control
+# calls (POST /v1/data/trino/<entry point>), over rules.json in the shape of
+# Trino's file-based access control and the gatehouse directory (data.gatehouse).
+#
+#   allow             boolean; false unless a rule allows
+#   batch             the indices of input.action.filterResources the user may see
+#                     (FilterColumns: of filterResources[0].table.columns); [] if none
+#   rowFilters        [{"expression", "identity"?}], ANDed by Trino; [] if none
+#   columnMask        {"expression", "identity"?}, or undefined for no mask
+#   batchColumnMasks  [{"index", "viewExpression": {"expression", "identity"?}}]; [] if none
+#
+# Unknown and disabled directory users are denied everything; their row filter is
+# `false` and every column masks to NULL. Policy-exempt users are allowed every
+# operation except impersonation and get no row filters or masks.
+package trino
+
+_resource := input.action.resource
+
+# ---------------------------------------------------------------------------
+# allow
+
+default allow := false
+
+allow if {
+	_exempt
+	input.action.operation != "ImpersonateUser"
+}
+
+allow if {
+	input.action.operation == "ImpersonateUser"
+	_impersonation_allowed
+}
+
+allow if {
+	not _exempt
+	_active
+	_allowed
+}
+
+# Queries.
+
+_allowed if {
+	input.action.operation == "ExecuteQuery"
+	_query_access("execute", null)
+}
+
+_allowed if {
+	input.action.operation == "ViewQueryOwnedBy"
+	_query_access("view", _resource.user.user)
+}
+
+_allowed if {
+	input.action.operation == "FilterViewQueryOwnedBy"
+	_query_access("view", _resource.user.user)
+}
+
+_allowed if {
+	input.action.operation == "KillQueryOwnedBy"
+	_query_access("kill", _resource.user.user)
+}
+
+# System information and session properties.
+
+_allowed if {
+	input.action.operation == "ReadSystemInformation"
+	_system_information("read")
+}
+
+_allowed if {
+	input.action.operation == "WriteSystemInformation"
+	_system_information("write")
+}
+
+_allowed if {
+	input.action.operation == "SetSystemSessionProperty"
+	_system_property(_resource.systemSessionProperty.name)
+}
+
+_allowed if {
+	input.action.operation == "SetCatalogSessionProperty"
+	p := _resource.catalogSessionProperty
+	_catalog_property(p.catalogName, p.propertyName)
+}
+
+# Catalogs.
+
+_allowed if {
+	input.action.operation == "AccessCatalog"
+	_cat_level(_resource.catalog.name) >= 1
+}
+
+_allowed if {
+	input.action.operation in {"CreateCatalog", "DropCatalog"}
+	_cat_level(_resource.catalog.name) >= 3
+}
+
+_allowed if {
+	input.action.operation in {"ShowSchemas", "FilterCatalogs"}
+	_catalog_visible(_resource.catalog.name)
+}
+
+# Schemas.
+
+_allowed if {
+	input.action.operation in {"CreateSchema", "DropSchema", "ShowCreateSchema"}
+	_schema_owner(_resource.schema.catalogName, _resource.schema.schemaName)
+}
+
+_allowed if {
+	input.action.operation == "RenameSchema"
+	s := _resource.schema
+	_schema_owner(s.catalogName, s.schemaName)
+	_schema_owner(s.catalogName, input.action.targetResource.schema.schemaName)
+}
+
+_allowed if {
+	input.action.operation == "SetSchemaAuthorization"
+	_schema_owner(_resource.schema.catalogName, _resource.schema.schemaName)
+	_authorization(input.action.grantee)
+}
+
+_allowed if {
+	input.action.operation in {"ShowTables", "ShowFunctions", "FilterSchemas"}
+	_schema_visible(_resource.schema.catalogName, _resource.schema.schemaName)
+}
+
+# Tables, views and materialized views.
+
+_TABLE_OPERATION_PRIVILEGE := {
+	"ShowCreateTable": "OWNERSHIP",
+	"CreateTable": "OWNERSHIP",
+	"DropTable": "OWNERSHIP",
+	"SetTableProperties": "OWNERSHIP",
+	"SetTableComment": "OWNERSHIP",
+	"SetViewComment": "OWNERSHIP",
+	"SetColumnComment": "OWNERSHIP",
+	"AddColumn": "OWNERSHIP",
+	"DropColumn": "OWNERSHIP",
+	"RenameColumn": "OWNERSHIP",
+	"AlterColumn": "OWNERSHIP",
+	"CreateView": "OWNERSHIP",
+	"DropView": "OWNERSHIP",
+	"CreateMaterializedView": "OWNERSHIP",
+	"DropMaterializedView": "OWNERSHIP",
+	"SetMaterializedViewProperties": "OWNERSHIP",
+	"SetMaterializedViewComment": "OWNERSHIP",
+	"InsertIntoTable": "INSERT",
+	"DeleteFromTable": "DELETE",
+	"TruncateTable": "DELETE",
+	"UpdateTableColumns": "UPDATE",
+	"RefreshMaterializedView": "UPDATE",
+}
+
+_allowed if {
+	p := _TABLE_OPERATION_PRIVILEGE[input.action.operation]
+	t := _resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, p)
+}
+
+_allowed if {
+	input.action.operation in {"RenameTable", "RenameView", "RenameMaterializedView"}
+	t := _resource.table
+	n := input.action.targetResource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "OWNERSHIP")
+	_table_perm(n.catalogName, n.schemaName, n.tableName, "OWNERSHIP")
+}
+
+_allowed if {
+	input.action.operation in {"SetTableAuthorization", "SetViewAuthorization"}
+	t := _resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "OWNERSHIP")
+	_authorization(input.action.grantee)
+}
+
+_allowed if {
+	input.action.operation == "ShowColumns"
+	t := _resource.table
+	_any_table_perm(t.catalogName, t.schemaName, t.tableName)
+}
+
+_allowed if {
+	input.action.operation == "FilterTables"
+	t := _resource.table
+	_table_visible(t.catalogName, t.schemaName, t.tableName)
+}
+
+# Without opa.policy.batched-uri Trino asks once per column: allow when every
+# column sent is visible.
+_allowed if {
+	input.action.operation == "FilterColumns"
+	t := _resource.table
+	columns := object.get(t, "columns", [])
+	count(_visible_column_indices(t.catalogName, t.schemaName, t.tableName, columns)) == count(columns)
+}
+
+_allowed if {
+	input.action.operation == "SelectFromColumns"
+	t := _resource.table
+	_select_columns(t.catalogName, t.schemaName, t.tableName, object.get(t, "columns", []))
+}
+
+_allowed if {
+	input.action.operation == "CreateViewWithSelectFromColumns"
+	t := _resource.table
+	_create_view_select(t.catalogName, t.schemaName, t.tableName, object.get(t, "columns", []))
+}
+
+# Trino's file-based control has no rule for table procedures (ALTER TABLE ... EXECUTE).
+_allowed if input.action.operation == "ExecuteTableProcedure"
+
+# Functions and procedures.
+
+_allowed if {
+	input.action.operation == "ExecuteProcedure"
+	f := _resource.function
+	_procedure_execute(f.catalogName, f.schemaName, f.functionName)
+}
+
+_allowed if {
+	input.action.operation == "ExecuteFunction"
+	f := _resource.function
+	_function_execute(f.catalogName, f.schemaName, f.functionName)
+}
+
+_allowed if {
+	input.action.operation == "CreateViewWithExecuteFunction"
+	f := _resource.function
+	_function_grant_execute(f.catalogName, f.schemaName, f.functionName)
+}
+
+_allowed if {
+	input.action.operation in {"CreateFunction", "DropFunction", "ShowCreateFunction"}
+	f := _resource.function
+	_function_owner(f.catalogName, f.schemaName, f.functionName)
+}
+
+_allowed if {
+	input.action.operation == "FilterFunctions"
+	f := _resource.function
+	_function_visible(f.catalogName, f.schemaName, f.functionName)
+}
+
+# FilterTables keeps a table if the user owns its schema or holds any privilege on it.
+_table_visible(c, s, _) if _schema_owner(c, s)
+
+_table_visible(c, s, t) if _any_table_perm(c, s, t)
+
+# FilterFunctions keeps a function if the user owns its schema or may execute it.
+_function_visible(c, s, _) if _schema_owner(c, s)
+
+_function_visible(c, s, f) if _function_execute(c, s, f)
+
+# ---------------------------------------------------------------------------
+# batch
+
+default batch := []
+
+batch := _all_indices if _exempt
+
+batch := _batch if {
+	not _exempt
+	_active
+}
+
+_items := input.action.filterResources
+
+_all_indices := {i | some i, _ in _items[0].table.columns} if {
+	input.action.operation == "FilterColumns"
+} else := {i | some i, _ in _items}
+
+_batch := {i | some i, r in _items; _catalog_visible(r.catalog.name)} if {
+	input.action.operation == "FilterCatalogs"
+}
+
+_batch := {i | some i, r in _items; _schema_visible(r.schema.catalogName, r.schema.schemaName)} if {
+	input.action.operation == "FilterSchemas"
+}
+
+_batch := _filter_tables if {
+	input.action.operation == "FilterTables"
+}
+
+_batch := _visible_column_indices(t.catalogName, t.schemaName, t.tableName, object.get(t, "columns", [])) if {
+	input.action.operation == "FilterColumns"
+	t := _items[0].table
+}
+
+_batch := {i | some i, r in _items; f := r.function; _function_visible(f.catalogName, f.schemaName, f.functionName)} if {
+	input.action.operation == "FilterFunctions"
+}
+
+_batch := {i | some i, r in _items; _query_access("view", r.user.user)} if {
+	input.action.operation == "FilterViewQueryOwnedBy"
+}
+
+# FilterTables: Trino sends up to 10,000 tables of one catalog per request, so the
+# per-table work is kept to a minimum (stock OPA spends a few microseconds on every
+# expression evaluated per item):
+#   1. when the decision cannot depend on the schema or table (the first rules that
+#      match the catalog have no schema / table patterns) it is made once, and the
+#      answer is every index, none, or the information_schema ones;
+#   2. otherwise it is planned once per distinct schema: whether the user owns the
+#      schema, the catalog access, and which table rules can still match once the
+#      catalog and schema are known. A table then needs pattern matching only when a
+#      rule with a `table` pattern comes before the first rule without one;
+#   3. a batch spanning several catalogs (Trino never sends one) is checked per item.
+# Per-item expressions index input directly (input...filterResources[i]...), which
+# stock OPA evaluates much faster than iterating with `some i, r in`.
+_filter_tables := _ft_constant_answer(_ft_constant) if {
+	_ft_single_catalog
+} else := _ft_by_schema if {
+	_ft_single_catalog
+} else := [i |
+	some i, r in input.action.filterResources
+	_table_visible(r.table.catalogName, r.table.schemaName, r.table.tableName)
+]
+
+_ft_catalog := input.action.filterResources[0].table.catalogName
+
+_ft_single_catalog if count({c | c := input.action.filterResources[_].table.catalogName}) == 1
+
+_ft_constant_answer("all") := numbers.range(0, count(input.action.filterResources) - 1)
+
+_ft_constant_answer("information_schema") := [i | input.action.filterResources[i].table.schemaName == _INFORMATION_SCHEMA]
+
+_ft_constant_answer("none") := []
+
+# The answer for the whole batch when it does not depend on schema or table names.
+_ft_constant := "none" if {
+	_cat_level(_ft_catalog) < 1
+} else := "all" if {
+	_ft_owner_constant == true
+} else := "all" if {
+	_ft_table_constant == true
+} else := "information_schema" if {
+	_ft_owner_constant == false
+	_ft_table_constant == false
+}
+
+# Schema ownership for every schema of the catalog, when the first schema rule that
+# matches the catalog has no schema pattern (undefined otherwise).
+_ft_owner_constant := false if {
+	_cat_level(_ft_catalog) < 2
+} else := os[0].owner if {
+	c := _ft_catalog
+	os := [n | some n in _schema_rules; _om(n.catalog, c)]
+	count(os) > 0
+	os[0].schema == null
+} else := false if {
+	c := _ft_catalog
+	count([n | some n in _schema_rules; _om(n.catalog, c)]) == 0
+}
+
+# Any privilege on every table of the catalog, when the first table rule that matches
+# the catalog has neither schema nor table pattern (undefined otherwise).
+_ft_table_constant := count(ts[0].privs) > 0 if {
+	c := _ft_catalog
+	ts := [n | some n in _table_rules; _om(n.catalog, c)]
+	count(ts) > 0
+	ts[0].schema == null
+	ts[0].table == null
+} else := false if {
+	c := _ft_catalog
+	count([n | some n in _table_rules; _om(n.catalog, c)]) == 0
+}
+
+_ft_by_schema := sort(array.concat(kept, checked)) if {
+	c := _ft_catalog
+	level := _cat_level(c)
+	schema_rules := [n | some n in _schema_rules; _om(n.catalog, c)]
+	table_rules := [n | some n in _table_rules; _om(n.catalog, c)]
+	schemas := {s | s := input.action.filterResources[_].table.schemaName}
+
+	# the indices of each schema's tables: OPA indexes this comprehension on s, so
+	# it walks the items once for all schemas
+	groups := {s: [i | input.action.filterResources[i].table.schemaName == s] | some s in schemas}
+	plans := {s: _ft_schema_plan(level, schema_rules, table_rules, s) | some s in schemas}
+	kept := [i | some s, p in plans; p.d == "all"; some i in groups[s]]
+	checked := [i |
+		some s, p in plans
+		p.d == "check"
+		some i in groups[s]
+		_ft_table_ok(p, input.action.filterResources[i].table.tableName)
+	]
+}
+
+# The plan for one schema, given the catalog's access level and the (subject- and
+# catalog-filtered) schema and table rules: the same decisions as _table_visible.
+# (Only used when the catalog is at least readable: see _ft_constant.)
+_ft_schema_plan(level, schema_rules, table_rules, s) := {"d": "all"} if {
+	level >= 2
+	os := [n.owner | some n in schema_rules; _om(n.schema, s)]
+	os[0] == true
+} else := {"d": "all"} if {
+	s == _INFORMATION_SCHEMA
+} else := _ft_candidates_plan([n | some n in table_rules; _om(n.schema, s)])
+
+_ft_candidates_plan(cands) := plan if {
+	stops := [i | some i, n in cands; n.table == null]
+	pre := _ft_pre(cands, stops)
+	stop := _ft_stop(cands, stops)
+	plan := _ft_decide(pre, stop)
+}
+
+_ft_pre(cands, stops) := array.slice(cands, 0, stops[0]) if count(stops) > 0
+
+else := cands
+
+_ft_stop(cands, stops) := count(cands[stops[0]].privs) > 0 if count(stops) > 0
+
+else := false
+
+_ft_decide(pre, stop) := {"d": "all"} if {
+	count(pre) == 0
+	stop == true
+} else := {"d": "none"} if {
+	count(pre) == 0
+} else := {"d": "check", "pre": [{"m": n.table, "ok": count(n.privs) > 0} | some n in pre], "stop": stop}
+
+_ft_table_ok(p, t) if {
+	oks := [x.ok | some x in p.pre; _pm(x.m, t)]
+	oks[0] == true
+}
+
+_ft_table_ok(p, t) if {
+	not _ft_pre_match(p, t)
+	p.stop == true
+}
+
+_ft_pre_match(p, t) if {
+	some x in p.pre
+	_pm(x.m, t)
+}
+
+# ---------------------------------------------------------------------------
+# rowFilters: the first matching table rule's filter (rules are never merged);
+# filter_environment.user becomes the expression's identity. information_schema
+# has none.
+
+default rowFilters := []
+
+rowFilters := [{"expression": "false"}] if {
+	not _exempt
+	not _active
+}
+
+rowFilters := _row_filters if {
+	not _exempt
+	_active
+}
+
+_row_filters := [_view_expression(n.rule.filter, object.get(n.rule, "filter_environment", {}))] if {
+	t := _resource.table
+	t.schemaName != _INFORMATION_SCHEMA
+	n := _table_rule(t.catalogName, t.schemaName, t.tableName)
+	is_string(object.get(n.rule, "filter", null))
+} else := []
+
+# ---------------------------------------------------------------------------
+# columnMask / batchColumnMasks: the mask of the column in the first matching
+# table rule; mask_environment.user becomes the identity.
+
+columnMask := {"expression": "NULL"} if {
+	not _exempt
+	not _active
+}
+
+columnMask := m if {
+	not _exempt
+	_active
+	col := _resource.column
+	m := _table_masks(col.catalogName, col.schemaName, col.tableName)[col.columnName]
+}
+
+default batchColumnMasks := []
+
+batchColumnMasks := [{"index": i, "viewExpression": {"expression": "NULL"}} | some i, _ in _items] if {
+	not _exempt
+	not _active
+}
+
+batchColumnMasks := _batch_masks if {
+	not _exempt
+	_active
+}
+
+# Column name → view expression for one table, computed once per distinct table.
+_table_masks(c, s, t) := {col.name: _view_expression(col.mask, object.get(col, "mask_environment", {})) |
+	some col in object.get(n.rule, "columns", [])
+	is_string(object.get(col, "mask", null))
+} if {
+	s != _INFORMATION_SCHEMA
+	n := _table_rule(c, s, t)
+} else := {}
+
+# Trino sends the columns of one table: its masks are worked out once, and each
+# column is then a lookup. (Several tables in one batch are handled per column.)
+_batch_masks := [] if {
+	_bm_single_table
+	count(_bm_first_table_masks) == 0
+} else := [{"index": i, "viewExpression": ve} |
+	masks := _bm_first_table_masks
+	ve := masks[input.action.filterResources[i].column.columnName]
+] if {
+	_bm_single_table
+} else := [{"index": i, "viewExpression": ve} |
+	some i, r in input.action.filterResources
+	x := r.column
+	ve := _table_masks(x.catalogName, x.schemaName, x.tableName)[x.columnName]
+]
+
+_bm_first := input.action.filterResources[0].column
+
+_bm_first_table_masks := _table_masks(_bm_first.catalogName, _bm_first.schemaName, _bm_first.tableName)
+
+_bm_single_table if {
+	f := _bm_first
+	count([i |
+		x := input.action.filterResources[i].column
+		[x.catalogName, x.schemaName, x.tableName] != [f.catalogName, f.schemaName, f.tableName]
+	]) == 0
+}
