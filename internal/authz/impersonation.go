@@ -30,6 +30,7 @@ type impersonations struct {
 type window struct {
 	by    string
 	until time.Time
+	armed bool // an ImpersonateUser came and its query's ExecuteQuery has not yet
 }
 
 func newImpersonations(ttl time.Duration, max int) *impersonations {
@@ -45,9 +46,25 @@ func (m *impersonations) observe(d Decision) string {
 	if d.Operation == "ImpersonateUser" {
 		if d.Result == ResultAllow && d.Target != "" && d.Target != d.User {
 			m.sweep(now)
-			m.pending[d.Target] = window{by: d.User, until: now.Add(m.ttl)}
+			m.pending[d.Target] = window{by: d.User, until: now.Add(m.ttl), armed: true}
 		}
 		return ""
+	}
+	if d.Operation == "ExecuteQuery" && d.QueryID == "" {
+		// Each query starts with ExecuteQuery. One that follows an
+		// ImpersonateUser for this user belongs to the impersonated session;
+		// one that does not is the user's own query, which closes the window.
+		w, ok := m.pending[d.User]
+		if !ok || !now.Before(w.until) {
+			return ""
+		}
+		if !w.armed {
+			delete(m.pending, d.User)
+			return ""
+		}
+		w.armed = false
+		m.pending[d.User] = w
+		return w.by
 	}
 	if d.QueryID != "" {
 		if w, ok := m.queries[d.QueryID]; ok && now.Before(w.until) {

@@ -508,28 +508,25 @@ func checkTrinoShape(endpoint string, reqBody, respBody []byte) error {
 	return nil
 }
 
-// batchItems is how many items a batch answer's indices may refer to.
+// batchItems is how many items a batch answer's indices may refer to. It
+// walks the request generically, so any body the handler accepted (the
+// fuzzer's included) is measured the way the handler measures it.
 func batchItems(reqBody []byte) int {
-	var req struct {
-		Input struct {
-			Action struct {
-				Operation       string `json:"operation"`
-				FilterResources []struct {
-					Table struct {
-						Columns []any `json:"columns"`
-					} `json:"table"`
-				} `json:"filterResources"`
-			} `json:"action"`
-		} `json:"input"`
-	}
-	if err := json.Unmarshal(reqBody, &req); err != nil {
+	var doc any
+	if err := json.Unmarshal(reqBody, &doc); err != nil {
 		return -1
 	}
-	a := req.Input.Action
-	if a.Operation == "FilterColumns" && len(a.FilterResources) == 1 {
-		return len(a.FilterResources[0].Table.Columns)
+	get := func(v any, key string) any {
+		m, _ := v.(map[string]any)
+		return m[key]
 	}
-	return len(a.FilterResources)
+	action := get(get(doc, "input"), "action")
+	items, _ := get(action, "filterResources").([]any)
+	if get(action, "operation") == "FilterColumns" && len(items) == 1 {
+		cols, _ := get(get(items[0], "table"), "columns").([]any)
+		return len(cols)
+	}
+	return len(items)
 }
 
 // indices checks a list of batch indices: whole numbers in [0, n),
@@ -615,5 +612,26 @@ func TestConformanceCoverage(t *testing.T) {
 	}
 	if !shipped {
 		t.Errorf("no conformance file runs against the shipped policies")
+	}
+}
+
+// TestRequestBodyLimitBoundary pins the limit to the byte: a body of exactly
+// max-request-bytes is answered, one byte more is 413. (JSON allows the
+// trailing whitespace used as padding.)
+func TestRequestBodyLimitBoundary(t *testing.T) {
+	const limit = 512
+	srv := servertest.Start(t, "", func(c *config.Config) { c.MaxRequestBytes = limit })
+	base := []byte(`{"input": {"context": {"identity": {"user": "nobody", "groups": []}}, "action": {"operation": "ExecuteQuery"}}}`)
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{limit - 1, http.StatusOK}, {limit, http.StatusOK}, {limit + 1, http.StatusRequestEntityTooLarge}, {4 * limit, http.StatusRequestEntityTooLarge}} {
+		body := append(bytes.Clone(base), bytes.Repeat([]byte(" "), tc.size-len(base))...)
+		for _, path := range []string{"/v1/data/trino/allow", "/v1/data/trino/rules_errors"} {
+			status, resp, _ := postDecision(t, srv.URL+path, body)
+			if status != tc.want {
+				t.Errorf("%s with %d bytes: status %d, want %d: %s", path, tc.size, status, tc.want, resp)
+			}
+		}
 	}
 }

@@ -102,12 +102,8 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint st
 		h.badInput(w, err)
 		return
 	}
-	d := authz.Decision{Endpoint: endpoint, Operation: req.Operation, User: req.User, QueryID: req.QueryID, Resource: req.Describe()}
-	if req.Operation == "ImpersonateUser" && req.Resource != nil {
-		if u, ok := req.Resource["user"].(map[string]any); ok {
-			d.Target, _ = u["user"].(string)
-		}
-	}
+	d := authz.Decision{Endpoint: endpoint, Operation: req.Operation, User: req.User, QueryID: req.QueryID,
+		Resource: req.Describe(), Target: req.Target()}
 	out, err := h.decide(r.Context(), endpoint, req, &d)
 	d.Duration = time.Since(start)
 	if err != nil {
@@ -140,9 +136,9 @@ type policyAnswerError struct{ error }
 // decide evaluates and shape-checks, filling d's outcome, and returns the
 // encoded answer.
 func (h *Handler) decide(ctx context.Context, endpoint string, req *Request, d *authz.Decision) ([]byte, error) {
-	n := len(req.FilterResources)
+	n := req.Items()
 	if endpoint == EndpointBatch && req.Operation == "FilterColumns" && n == 1 {
-		n = len(columnsOf(req.FilterResources[0]))
+		n = req.columns()
 	}
 	d.Items = n
 	if !req.Known {
@@ -225,13 +221,6 @@ func encodeResult(v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-func columnsOf(item any) []any {
-	m, _ := item.(map[string]any)
-	t, _ := m["table"].(map[string]any)
-	cols, _ := t["columns"].([]any)
-	return cols
 }
 
 // serveData is OPA's Data API for any other rule of the loaded policies:

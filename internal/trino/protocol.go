@@ -7,10 +7,7 @@ package trino
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -73,11 +70,11 @@ type Request struct {
 	Operation string
 	Known     bool // Operation is one of Operations
 
-	Resource        map[string]any // action.resource, nil when absent
-	FilterResources []any          // action.filterResources, nil when absent
+	Resource        ast.Object // action.resource, nil when absent
+	FilterResources *ast.Array // action.filterResources, nil when absent
 
-	// Input is the whole `input` object as an AST value, handed to Rego
-	// without another JSON round trip.
+	// Input is the whole `input` object as an AST value, parsed once from
+	// the body and handed to Rego as it is.
 	Input ast.Value
 }
 
@@ -88,22 +85,17 @@ func (e *BadRequest) Error() string { return e.Msg }
 
 func bad(format string, args ...any) error { return &BadRequest{Msg: fmt.Sprintf(format, args...)} }
 
-// Decode reads and checks a request body for endpoint. The body must be at
-// most limit bytes: the caller bounds the reader and reports 413.
+// Decode reads and checks a request body for endpoint. The caller bounds
+// the body's size.
 func Decode(body []byte, endpoint string) (*Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, bad("request body is empty: expected {\"input\": {...}}")
-		}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, bad("request body is empty: expected {\"input\": {...}}")
+	}
+	doc, err := parseJSON(body)
+	if err != nil {
 		return nil, bad("request body is not valid JSON: %v", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, bad("request body has data after the JSON object")
-	}
-	root, ok := doc.(map[string]any)
+	root, ok := doc.(ast.Object)
 	if !ok {
 		return nil, bad("request body must be a JSON object with an \"input\" field")
 	}
@@ -111,7 +103,7 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Request{}
+	r := &Request{Input: input}
 	ctx, err := object(input, "context", "input.context", true)
 	if err != nil {
 		return nil, err
@@ -139,14 +131,14 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if r.Resource, err = object(action, "resource", "input.action.resource", false); err != nil {
 		return nil, err
 	}
-	if v, ok := action["filterResources"]; ok && v != nil {
-		arr, ok := v.([]any)
+	if t := action.Get(ast.InternedTerm("filterResources")); t != nil && !isNull(t) {
+		arr, ok := t.Value.(*ast.Array)
 		if !ok {
-			return nil, bad("input.action.filterResources must be an array, not %s", kind(v))
+			return nil, bad("input.action.filterResources must be an array, not %s", kind(t.Value))
 		}
-		for i, item := range arr {
-			if _, ok := item.(map[string]any); !ok {
-				return nil, bad("input.action.filterResources[%d] must be an object, not %s", i, kind(item))
+		for i := range arr.Len() {
+			if _, ok := arr.Elem(i).Value.(ast.Object); !ok {
+				return nil, bad("input.action.filterResources[%d] must be an object, not %s", i, kind(arr.Elem(i).Value))
 			}
 		}
 		r.FilterResources = arr
@@ -162,11 +154,18 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if err := r.checkShape(endpoint, resKind); err != nil {
 		return nil, err
 	}
-	if r.Input, err = ast.InterfaceToValue(input); err != nil {
-		return nil, bad("input cannot be converted: %v", err)
-	}
 	return r, nil
 }
+
+// Items is the number of filterResources (0 when absent).
+func (r *Request) Items() int {
+	if r.FilterResources == nil {
+		return 0
+	}
+	return r.FilterResources.Len()
+}
+
+func (r *Request) item(i int) ast.Object { return r.FilterResources.Elem(i).Value.(ast.Object) }
 
 // checkShape checks what each endpoint needs: batch endpoints need
 // filterResources, FilterColumns exactly one table with columns; known
@@ -181,10 +180,10 @@ func (r *Request) checkShape(endpoint, resKind string) error {
 	}
 	if batch {
 		if r.Operation == "FilterColumns" {
-			if len(r.FilterResources) != 1 {
-				return bad("input.action.filterResources must hold exactly one table for FilterColumns, not %d", len(r.FilterResources))
+			if r.Items() != 1 {
+				return bad("input.action.filterResources must hold exactly one table for FilterColumns, not %d", r.Items())
 			}
-			t, err := object(r.FilterResources[0].(map[string]any), "table", "input.action.filterResources[0].table", true)
+			t, err := object(r.item(0), "table", "input.action.filterResources[0].table", true)
 			if err != nil {
 				return err
 			}
@@ -193,8 +192,8 @@ func (r *Request) checkShape(endpoint, resKind string) error {
 			}
 			return nil
 		}
-		for i, item := range r.FilterResources {
-			if err := checkResource(item.(map[string]any), resKind, fmt.Sprintf("input.action.filterResources[%d]", i)); err != nil {
+		for i := range r.Items() {
+			if err := checkResource(r.item(i), resKind, fmt.Sprintf("input.action.filterResources[%d]", i)); err != nil {
 				return err
 			}
 		}
@@ -221,7 +220,7 @@ var resourceFields = map[string][]string{
 	ResFunction:               {"functionName"},
 }
 
-func checkResource(res map[string]any, resKind, path string) error {
+func checkResource(res ast.Object, resKind, path string) error {
 	obj, err := object(res, resKind, path+"."+resKind, true)
 	if err != nil {
 		return err
@@ -239,14 +238,14 @@ func checkResource(res map[string]any, resKind, path string) error {
 	return nil
 }
 
-// Describe summarises the request's resource for audit: "memory.hr.employees",
+// Describe summarises the request's resource for audit: "table:memory.hr.employees",
 // "user:alice", or "N items" for batches.
 func (r *Request) Describe() string {
 	if r.FilterResources != nil {
-		if r.Operation == "FilterColumns" && len(r.FilterResources) == 1 {
-			return describe(r.FilterResources[0].(map[string]any))
+		if r.Operation == "FilterColumns" && r.Items() == 1 {
+			return describe(r.item(0))
 		}
-		return fmt.Sprintf("%d items", len(r.FilterResources))
+		return fmt.Sprintf("%d items", r.Items())
 	}
 	if r.Resource == nil {
 		return ""
@@ -254,99 +253,145 @@ func (r *Request) Describe() string {
 	return describe(r.Resource)
 }
 
-func describe(res map[string]any) string {
-	keys := make([]string, 0, len(res))
-	for k := range res {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+func describe(res ast.Object) string {
+	keys := res.Keys()
+	sort.Slice(keys, func(i, j int) bool { return ast.Compare(keys[i], keys[j]) < 0 })
 	for _, k := range keys {
-		obj, ok := res[k].(map[string]any)
-		if !ok {
+		obj, ok := res.Get(k).Value.(ast.Object)
+		ks, isStr := k.Value.(ast.String)
+		if !ok || !isStr {
 			continue
 		}
 		var parts []string
 		for _, f := range []string{"user", "name", "catalogName", "schemaName", "tableName", "columnName", "propertyName", "functionName"} {
-			if s, ok := obj[f].(string); ok {
-				parts = append(parts, s)
+			if t := obj.Get(ast.InternedTerm(f)); t != nil {
+				if s, ok := t.Value.(ast.String); ok {
+					parts = append(parts, string(s))
+				}
 			}
 		}
-		return k + ":" + strings.Join(parts, ".")
+		return string(ks) + ":" + strings.Join(parts, ".")
 	}
 	return ""
 }
 
-func kind(v any) string {
+// Target is ImpersonateUser's target user, "" for other operations.
+func (r *Request) Target() string {
+	if r.Operation != "ImpersonateUser" || r.Resource == nil {
+		return ""
+	}
+	if u, ok := r.Resource.Get(ast.InternedTerm("user")).Value.(ast.Object); ok {
+		if t := u.Get(ast.InternedTerm("user")); t != nil {
+			if s, ok := t.Value.(ast.String); ok {
+				return string(s)
+			}
+		}
+	}
+	return ""
+}
+
+// columns is the number of columns of the one FilterColumns table.
+func (r *Request) columns() int {
+	t, _ := r.item(0).Get(ast.InternedTerm("table")).Value.(ast.Object)
+	if t == nil {
+		return 0
+	}
+	if c := t.Get(ast.InternedTerm("columns")); c != nil {
+		if a, ok := c.Value.(*ast.Array); ok {
+			return a.Len()
+		}
+	}
+	return 0
+}
+
+func kind(v ast.Value) string {
 	switch v.(type) {
-	case nil:
+	case ast.Null:
 		return "null"
-	case string:
+	case ast.String:
 		return "a string"
-	case bool:
+	case ast.Boolean:
 		return "a boolean"
-	case json.Number:
+	case ast.Number:
 		return "a number"
-	case []any:
+	case *ast.Array:
 		return "an array"
-	case map[string]any:
+	case ast.Object:
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
 }
 
+func isNull(t *ast.Term) bool {
+	_, ok := t.Value.(ast.Null)
+	return ok
+}
+
+// get returns m[key], nil when absent or null.
+func get(m ast.Object, key string) *ast.Term {
+	t := m.Get(ast.InternedTerm(key))
+	if t == nil || isNull(t) {
+		return nil
+	}
+	return t
+}
+
 // object returns m[key] as an object; null counts as absent.
-func object(m map[string]any, key, path string, required bool) (map[string]any, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
+func object(m ast.Object, key, path string, required bool) (ast.Object, error) {
+	t := get(m, key)
+	if t == nil {
 		if required {
 			return nil, bad("%s is required", path)
 		}
 		return nil, nil
 	}
-	o, ok := v.(map[string]any)
+	o, ok := t.Value.(ast.Object)
 	if !ok {
-		return nil, bad("%s must be an object, not %s", path, kind(v))
+		return nil, bad("%s must be an object, not %s", path, kind(t.Value))
 	}
 	return o, nil
 }
 
-func str(m map[string]any, key, path string, required bool) (string, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
+func str(m ast.Object, key, path string, required bool) (string, error) {
+	t := get(m, key)
+	if t == nil {
 		if required {
 			return "", bad("%s is required", path)
 		}
 		return "", nil
 	}
-	s, ok := v.(string)
+	s, ok := t.Value.(ast.String)
 	if !ok {
-		return "", bad("%s must be a string, not %s", path, kind(v))
+		return "", bad("%s must be a string, not %s", path, kind(t.Value))
 	}
-	return s, nil
+	if required && s == "" {
+		return "", bad("%s must not be empty", path)
+	}
+	return string(s), nil
 }
 
-func strList(m map[string]any, key, path string) ([]string, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
+func strList(m ast.Object, key, path string) ([]string, error) {
+	t := get(m, key)
+	if t == nil {
 		return nil, nil
 	}
-	arr, ok := v.([]any)
+	arr, ok := t.Value.(*ast.Array)
 	if !ok {
-		return nil, bad("%s must be an array of strings, not %s", path, kind(v))
+		return nil, bad("%s must be an array of strings, not %s", path, kind(t.Value))
 	}
-	out := make([]string, len(arr))
-	for i, x := range arr {
-		s, ok := x.(string)
+	out := make([]string, arr.Len())
+	for i := range arr.Len() {
+		s, ok := arr.Elem(i).Value.(ast.String)
 		if !ok {
-			return nil, bad("%s[%d] must be a string, not %s", path, i, kind(x))
+			return nil, bad("%s[%d] must be a string, not %s", path, i, kind(arr.Elem(i).Value))
 		}
-		out[i] = s
+		out[i] = string(s)
 	}
 	return out, nil
 }
 
-func strListRequired(m map[string]any, key, path string) ([]string, error) {
-	if v, ok := m[key]; !ok || v == nil {
+func strListRequired(m ast.Object, key, path string) ([]string, error) {
+	if get(m, key) == nil {
 		return nil, bad("%s is required", path)
 	}
 	return strList(m, key, path)

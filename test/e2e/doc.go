@@ -12,6 +12,13 @@
 //	go test ./test/e2e/ -v -count=1
 //
 // The tests fail, rather than skip, when the server has not been fetched; -short skips them.
+//
+// TestTrinoSmoke checks the harness against a fake decision server. The TestScenarioNN tests
+// (scenarios_test.go, the scenarios of issue 4) run against the real thing: gatehouse built
+// from the tree and run as a subprocess on free loopback ports, with a fresh store and the
+// shipped policies under the test rules of testdata/rules.json, behind one Trino coordinator
+// that all of them share (main_test.go). Each test seeds its own directory users through
+// the admin API. The package takes about a minute on a 2-core machine once Trino is fetched.
 // Set GATEHOUSE_E2E_CAPTURE=1 to write the decision requests Trino sent during a test to
 // testdata/captured-requests.jsonl (or set it to another file path): realistic request
 // shapes for protocol tests and policy authors.

@@ -29,8 +29,24 @@ var clientSeq atomic.Int64
 // is closed by t.Cleanup.
 func openDB(t testing.TB, coord *trinotest.Coordinator, authUser string) *sql.DB {
 	t.Helper()
+	return openDBWith(t, coord, authUser, basicAuth{user: authUser, next: http.DefaultTransport})
+}
+
+// openDBAsSessionUser is openDB for a client configured, once, to run everything as
+// sessionUser, as JDBC's sessionUser property or the CLI's --session-user do: every request
+// authenticates as authUser and carries X-Trino-User: sessionUser. The Go client has no such
+// setting, so the transport sets the header. Opening the handle and pinning a connection
+// send nothing to Trino: whether authUser may impersonate sessionUser is decided by each
+// query (trino-opa-protocol.md §4).
+func openDBAsSessionUser(t testing.TB, coord *trinotest.Coordinator, authUser, sessionUser string) *sql.DB {
+	t.Helper()
+	return openDBWith(t, coord, authUser, sessionUserHeader{user: sessionUser, next: basicAuth{user: authUser, next: http.DefaultTransport}})
+}
+
+func openDBWith(t testing.TB, coord *trinotest.Coordinator, authUser string, transport http.RoundTripper) *sql.DB {
+	t.Helper()
 	name := fmt.Sprintf("e2e-%d", clientSeq.Add(1))
-	client := &http.Client{Transport: basicAuth{user: authUser, next: http.DefaultTransport}}
+	client := &http.Client{Transport: transport}
 	if err := trino.RegisterCustomClient(name, client); err != nil {
 		t.Fatalf("registering HTTP client: %v", err)
 	}
@@ -62,4 +78,16 @@ func (b basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.SetBasicAuth(b.user, "")
 	return b.next.RoundTrip(req)
+}
+
+// sessionUserHeader sets X-Trino-User on every request.
+type sessionUserHeader struct {
+	user string
+	next http.RoundTripper
+}
+
+func (s sessionUserHeader) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("X-Trino-User", s.user)
+	return s.next.RoundTrip(req)
 }

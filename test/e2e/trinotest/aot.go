@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -38,7 +37,7 @@ const (
 
 // aotPlan is what one coordinator does about the AOT cache.
 type aotPlan struct {
-	t      testing.TB
+	t      env
 	mode   aotMode
 	reason string // why the cache is off
 	cache  string // the cache file
@@ -52,7 +51,7 @@ type aotPlan struct {
 // that died without cleaning up.
 const staleLock = 15 * time.Minute
 
-func planAOT(t testing.TB, serverDir, javaHome string, jvmFlags []string) *aotPlan {
+func planAOT(t env, serverDir, javaHome string, jvmFlags []string) *aotPlan {
 	switch strings.ToLower(os.Getenv("TRINOTEST_AOT")) {
 	case "off", "0", "false", "no":
 		return &aotPlan{t: t, reason: "disabled by TRINOTEST_AOT"}

@@ -11,6 +11,9 @@
 // its own process group, so tests may run coordinators in parallel (memory permitting: each
 // JVM is capped at 1 GB of heap by default).
 //
+// Launch starts one tied to no test instead, for a package whose tests share a coordinator
+// (started once, stopped after m.Run in TestMain): start-up is an e2e test's largest fixed cost.
+//
 // Start-up time is the cost every e2e test pays, so the JVM is tuned for it: C1-only JIT
 // (-XX:TieredStopAtLevel=1) and a JDK 25 AOT cache (JEP 483/514) of Trino's class loading and
 // linking, trained by the first coordinator that runs on a machine and reused afterwards
@@ -120,7 +123,7 @@ func Start(t testing.TB, opts Options) *Coordinator {
 
 var errPortInUse = errors.New("trino could not bind its HTTP port")
 
-func start(t testing.TB, serverDir, javaHome, dir string, opts Options, timeout time.Duration) (*Coordinator, error) {
+func start(t env, serverDir, javaHome, dir string, opts Options, timeout time.Duration) (*Coordinator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
