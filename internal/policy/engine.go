@@ -139,7 +139,30 @@ func (e *Engine) Reload(ctx context.Context) (err error) {
 	}
 	e.cur = b
 	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", b.files)
+	e.warnRuleErrors(ctx)
 	return nil
+}
+
+// warnRuleErrors logs the rules the bundle's diagnostic rule (rules_errors)
+// reports: rules Trino would refuse to load, which the policies treat as
+// matching everyone and granting nothing. They fail closed, so the bundle
+// still loads; the operator should hear about them.
+func (e *Engine) warnRuleErrors(ctx context.Context) {
+	ref := ast.MustParseRef("data." + Package + ".rules_errors")
+	if len(e.cur.compiler.GetRules(ref)) == 0 {
+		return
+	}
+	pq, err := e.prepare(ctx, e.cur.compiler, ref)
+	if err != nil {
+		return
+	}
+	v, ok, err := evalPrepared(ctx, pq, nil, nil)
+	if err != nil || !ok {
+		return
+	}
+	if errs, ok := v.([]any); ok && len(errs) > 0 {
+		e.log.Warn("rules.json has rules that fail closed (they match and grant nothing)", "count", len(errs), "errors", errs)
+	}
 }
 
 // compile loads the directory and prepares every entry point.

@@ -39,9 +39,24 @@ func NewHandler(a *authz.Authorizer, log *slog.Logger, maxBytes int64) *Handler 
 // Register mounts the endpoints on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	for _, ep := range policy.EntryPoints {
-		mux.HandleFunc("POST /v1/data/"+policy.Package+"/"+ep, func(w http.ResponseWriter, r *http.Request) { h.serveEntry(w, r, ep) })
+		mux.HandleFunc("POST /v1/data/"+policy.Package+"/"+ep, h.failClosed(func(w http.ResponseWriter, r *http.Request) { h.serveEntry(w, r, ep) }))
 	}
-	mux.HandleFunc("POST /v1/data/{path...}", h.serveData)
+	mux.HandleFunc("POST /v1/data/{path...}", h.failClosed(h.serveData))
+}
+
+// failClosed turns a panic anywhere on the decision path into a 500, which
+// Trino treats as a failed query: never an allow, never a dropped connection
+// that a retry might paper over.
+func (h *Handler) failClosed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("panic on the decision path; answering 500", "path", r.URL.Path, "panic", p)
+				writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "gatehouse could not decide (internal error)"})
+			}
+		}()
+		next(w, r)
+	}
 }
 
 // errorBody is OPA's error shape, which Trino logs when it fails a query.
