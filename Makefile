@@ -5,7 +5,7 @@ BIN   := bin/gatehouse
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/gatehouse-authz/gatehouse/internal/cli.Version=$(VERSION)
 
-.PHONY: help build run test unit lint generate check-gen bench e2e clean
+.PHONY: help build run test unit lint generate check-gen bench e2e policy-test fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -16,10 +16,17 @@ build: ## build bin/gatehouse
 run: build ## build and start gatehouse on the embedded store (./gatehouse-data)
 	@scripts/run.sh $(BIN)
 
-test: lint check-gen unit e2e ## every test: lint, generated-code freshness, unit, integration, crash and end-to-end (real Trino) tests
+test: lint check-gen unit policy-test fuzz e2e ## every test: lint, generated-code freshness, unit, integration, crash and end-to-end (real Trino) tests
 
 unit: ## go test with the race detector, everything but the Trino end-to-end suite
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+
+policy-test: ## the Rego tests, with gatehouse's tester and with stock opa (installed into .cache/bin)
+	$(GO) run ./cmd/gatehouse policy test policies
+	scripts/opa-test.sh
+
+fuzz: ## a short fuzz run of the decision request decoder
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./internal/trino/
 
 e2e: ## end-to-end suite against a real Trino 476 (fetched once into .cache/trino)
 	test/e2e/fetch-trino.sh
