@@ -18,6 +18,31 @@ type Authorizer struct {
 	auditor *Auditor
 	metrics *Metrics
 	imp     *impersonations
+	cache   *DecisionCache
+}
+
+// SetCache makes the Authorizer answer repeated requests from c. The caller
+// must Invalidate c whenever the directory mirror or the policies change.
+func (a *Authorizer) SetCache(c *DecisionCache) { a.cache = c }
+
+// Cached returns a cached answer for endpoint and body, if any.
+func (a *Authorizer) Cached(endpoint string, body []byte) ([]byte, Decision, bool) {
+	if a.cache == nil || a.dir.Ready() != nil {
+		return nil, Decision{}, false
+	}
+	return a.cache.Get(endpoint, body)
+}
+
+// Generation is the cache generation to capture before evaluating.
+func (a *Authorizer) Generation() uint64 { return a.cache.Generation() }
+
+// Remember caches an answer computed at generation gen, when the policies
+// allow caching.
+func (a *Authorizer) Remember(gen uint64, endpoint string, body, answer []byte, d Decision) {
+	if a.cache == nil || !a.engine.Deterministic() {
+		return
+	}
+	a.cache.Put(gen, endpoint, body, answer, d)
 }
 
 // NewAuthorizer wires an Authorizer. auditor and metrics may be nil.

@@ -39,6 +39,7 @@ type Config struct {
 	DecisionAuditAllows string
 	DecisionAuditSample float64
 	AuditBuffer         int
+	DecisionCacheSize   int
 }
 
 // option is one setting: its name, default, help and how to apply a value.
@@ -133,6 +134,15 @@ var options = []option{
 				return fmt.Errorf("must be a positive whole number")
 			}
 			c.AuditBuffer = n
+			return nil
+		}},
+	{name: "decision-cache-size", def: "50000", help: "decisions remembered by exact request until the directory or policies change; 0 disables",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("must be a whole number, 0 or more")
+			}
+			c.DecisionCacheSize = n
 			return nil
 		}},
 	{name: "shutdown-timeout", def: "15s", help: "how long SIGTERM waits for in-flight requests",

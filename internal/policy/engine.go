@@ -68,6 +68,9 @@ type bundle struct {
 	prepared map[string]rego.PreparedEvalQuery
 	paths    sync.Map // generic rule path → rego.PreparedEvalQuery, prepared on first use
 	files    int
+	// deterministic is false when a module calls a non-deterministic
+	// built-in (time, randomness, HTTP): its answers must not be cached.
+	deterministic bool
 	loadedAt time.Time
 }
 
@@ -182,7 +185,8 @@ func (e *Engine) compile(ctx context.Context) (*bundle, map[string]any, error) {
 	if c.Compile(modules); c.Failed() {
 		return nil, nil, fmt.Errorf("compile policies: %w", c.Errors)
 	}
-	b := &bundle{compiler: c, prepared: map[string]rego.PreparedEvalQuery{}, files: len(modules), loadedAt: time.Now()}
+	b := &bundle{compiler: c, prepared: map[string]rego.PreparedEvalQuery{}, files: len(modules), loadedAt: time.Now(),
+		deterministic: deterministic(c)}
 	for _, ep := range EntryPoints {
 		ref := ast.MustParseRef("data." + Package + "." + ep)
 		if len(c.GetRules(ref)) == 0 {
@@ -319,6 +323,28 @@ func (e *Engine) Transact(ctx context.Context, fn func(storage.Store, storage.Tr
 
 // Store is the data store, for read-only callers such as `data export`.
 func (e *Engine) Store() storage.Store { return e.store }
+
+// Deterministic reports whether the current bundle's answers depend only on
+// input and data, so that they may be cached.
+func (e *Engine) Deterministic() bool { return e.current().deterministic }
+
+// deterministic walks every module for calls to built-ins OPA marks
+// non-deterministic.
+func deterministic(c *ast.Compiler) bool {
+	ok := true
+	for _, m := range c.Modules {
+		ast.WalkExprs(m, func(x *ast.Expr) bool {
+			if !x.IsCall() {
+				return false
+			}
+			if b, found := ast.BuiltinMap[x.Operator().String()]; found && b.Nondeterministic {
+				ok = false
+			}
+			return !ok
+		})
+	}
+	return ok
+}
 
 // Modules counts the modules of the current bundle.
 func (e *Engine) Modules() int { return e.current().files }

@@ -156,3 +156,20 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	}
 	t.Fatalf("file change not picked up (reloads %d)", reloads.Load())
 }
+
+func TestNonDeterministicBundlesAreNotCacheable(t *testing.T) {
+	dir := t.TempDir()
+	writeBundle(t, dir, goodBundle, `{"allowed": []}`)
+	var n atomic.Int64
+	e := newEngine(t, dir, &n, &n)
+	if !e.Deterministic() {
+		t.Fatal("a bundle of pure rules reported non-deterministic")
+	}
+	writeBundle(t, dir, goodBundle+"\nrecent if time.now_ns() > 0\n", "")
+	if err := e.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.Deterministic() {
+		t.Fatal("a bundle calling time.now_ns reported deterministic")
+	}
+}

@@ -88,13 +88,18 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := authz.NewMetrics(s.registry)
-	if s.engine, err = policy.New(ctx, cfg.PoliciesDir, policy.WithLogger(s.log), policy.WithReloadHook(metrics.PolicyReloaded)); err != nil {
+	cache := authz.NewDecisionCache(cfg.DecisionCacheSize, 64<<10)
+	if s.engine, err = policy.New(ctx, cfg.PoliciesDir, policy.WithLogger(s.log), policy.WithReloadHook(metrics.PolicyReloaded),
+		policy.WithReloadHook(func(error) { cache.Invalidate() })); err != nil {
 		return nil, err
 	}
 	s.dir = authz.NewDirectory(s.store, s.engine, authz.Settings{
 		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
 	}, s.log)
-	s.dir.OnRevision = metrics.SetRevision
+	s.dir.OnRevision = func(rev int64) {
+		cache.Invalidate() // what decisions read has changed
+		metrics.SetRevision(rev)
+	}
 
 	s.admin = admin.New(s.store, admin.WithAuditSink(s.sink), admin.WithLogger(s.log),
 		admin.WithBootstrapToken(cfg.AdminToken), admin.WithCommitHook(s.dir.Sync),
@@ -107,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	}
 	s.auditor = authz.NewAuditor(s.store, s.sink, s.log, cfg.DecisionAuditAllows, cfg.DecisionAuditSample, cfg.AuditBuffer, metrics.AuditDropped)
 	authorizer := authz.NewAuthorizer(s.engine, s.dir, s.auditor, metrics)
+	authorizer.SetCache(cache)
 
 	mux := http.NewServeMux()
 	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).Register(mux)

@@ -92,7 +92,9 @@ func benchDirectory() ast.Value {
 // benchHandler builds the decision handler over the shipped policies with
 // the synthetic directory loaded. The store is empty: only Ready() is asked
 // of the directory mirror, and the benchmarks never write.
-func benchHandler(b *testing.B) http.Handler {
+func benchHandler(b *testing.B) http.Handler { return benchHandlerWith(b, nil) }
+
+func benchHandlerWith(b *testing.B, cache *authz.DecisionCache) http.Handler {
 	b.Helper()
 	ctx := context.Background()
 	_, file, _, _ := runtime.Caller(0)
@@ -115,6 +117,9 @@ func benchHandler(b *testing.B) http.Handler {
 	b.Cleanup(func() { st.Close() })
 	d := authz.NewDirectory(st, eng, authz.Settings{}, log)
 	a := authz.NewAuthorizer(eng, d, nil, nil)
+	if cache != nil {
+		a.SetCache(cache)
+	}
 	mux := http.NewServeMux()
 	NewHandler(a, log, 0).Register(mux)
 	return mux
@@ -216,6 +221,22 @@ func BenchmarkDecisionBatchColumnMasks500(b *testing.B) {
 	runDecision(b, h, "/v1/data/trino/batchColumnMasks", body, func(out []byte) {
 		if !bytes.HasPrefix(out, []byte(`{"result":[`)) {
 			b.Fatalf("batchColumnMasks answered %.200s", out)
+		}
+	})
+}
+
+// BenchmarkDecisionAllowSelectCached is the same request as
+// BenchmarkDecisionAllowSelect answered from the decision cache, as Trino's
+// repeated checks are between directory and policy changes.
+func BenchmarkDecisionAllowSelectCached(b *testing.B) {
+	h := benchHandlerWith(b, authz.NewDecisionCache(50_000, 64<<10))
+	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{
+		"operation": "SelectFromColumns",
+		"resource": map[string]any{"table": map[string]any{"catalogName": "tpch", "schemaName": "tiny", "tableName": "nation",
+			"columns": []string{"nationkey", "name", "regionkey"}}}}})
+	runDecision(b, h, "/v1/data/trino/allow", body, func(out []byte) {
+		if string(bytes.TrimSpace(out)) != `{"result":true}` {
+			b.Fatalf("allow answered %s", out)
 		}
 	})
 }

@@ -635,3 +635,46 @@ func TestRequestBodyLimitBoundary(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyReloadTakesEffectOnTheNextDecision: a policy author's reload must
+// decide the very next request — the same bytes Trino sent a moment before
+// must not get the old answer — and a bundle that does not compile must leave
+// the last good one answering.
+func TestPolicyReloadTakesEffectOnTheNextDecision(t *testing.T) {
+	dir := policiesWithRules(t, fixtureRules)
+	srv := servertest.Start(t, "", func(c *config.Config) { c.PoliciesDir = dir })
+	adminCall(t, srv.URL, "POST", "/api/v1/users", map[string]string{"email": "alice@example.com", "fullName": "Alice"}, http.StatusCreated)
+	adminCall(t, srv.URL, "PUT", "/api/v1/users/alice@example.com/external-ids/trino", map[string]string{"username": "alice"}, http.StatusOK)
+	body := []byte(`{"input": {"context": {"identity": {"user": "alice", "groups": []}, "softwareStack": {"trinoVersion": "476"}},
+		"action": {"operation": "AccessCatalog", "resource": {"catalog": {"name": "blackhole"}}}}}`)
+	ask := func(step, want string) {
+		t.Helper()
+		status, got, _ := postDecision(t, srv.URL+"/v1/data/trino/allow", body)
+		if status != http.StatusOK || !jsonEqual(t, got, []byte(want)) {
+			t.Fatalf("%s: %d %s, want %s", step, status, got, want)
+		}
+	}
+	ask("fixture rules: no rule for blackhole", `{"result": false}`)
+
+	rules := []byte(`{"catalogs": [{"catalog": "blackhole", "allow": "read-only"}]}`)
+	if err := os.WriteFile(filepath.Join(dir, "rules.json"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	adminCall(t, srv.URL, "POST", "/api/v1/policies:reload", nil, http.StatusOK)
+	ask("right after reloading rules that grant it", `{"result": true}`)
+
+	if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package trino\n\nallow if {"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/policies:reload", nil)
+	req.Header.Set("Authorization", "Bearer "+servertest.AdminToken)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 {
+		t.Errorf("reloading a bundle that does not compile answered %d", resp.StatusCode)
+	}
+	ask("after a rejected reload the last good bundle answers", `{"result": true}`)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -21,10 +22,13 @@ import (
 //	go test -run XXX -fuzz FuzzDecode -fuzztime 10s ./internal/trino/
 //	go test -run XXX -fuzz FuzzHandler -fuzztime 10s ./internal/trino/
 
-// fuzzSeeds returns each conformance request body with the index of its
-// endpoint in trinoEndpoints (generic data API cases count as allow).
+// fuzzSeeds adds the conformance requests as seeds: every rejected one (each
+// exercises a different check) and one accepted request per endpoint and
+// operation. More would only slow the start of every fuzzing run, which
+// measures each seed's coverage in a large binary (OPA, SQLite, gRPC).
 func fuzzSeeds(f *testing.F) {
 	f.Helper()
+	seen := map[string]bool{}
 	for _, file := range loadConformanceFiles(f) {
 		for _, c := range file.Cases {
 			ep := 0
@@ -32,6 +36,21 @@ func fuzzSeeds(f *testing.F) {
 				if c.trinoEndpoint() == e {
 					ep = i
 				}
+			}
+			if c.Status == http.StatusOK {
+				var req struct {
+					Input struct {
+						Action struct {
+							Operation any `json:"operation"`
+						} `json:"action"`
+					} `json:"input"`
+				}
+				_ = json.Unmarshal(c.body(), &req)
+				key := fmt.Sprint(c.path(), req.Input.Action.Operation)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
 			}
 			f.Add(c.body(), uint8(ep))
 		}

@@ -112,6 +112,13 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint st
 		h.badInput(w, err)
 		return
 	}
+	if out, d, ok := h.authz.Cached(endpoint, body); ok {
+		d.Duration = time.Since(start)
+		h.authz.Record(d)
+		writeResult(w, out)
+		return
+	}
+	gen := h.authz.Generation() // before evaluating: see authz.DecisionCache
 	req, err := Decode(body, endpoint)
 	if err != nil {
 		h.badInput(w, err)
@@ -130,6 +137,7 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint st
 		return
 	}
 	h.authz.Record(d)
+	h.authz.Remember(gen, endpoint, body, out, d)
 	writeResult(w, out)
 }
 
