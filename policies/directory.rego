@@ -10,8 +10,14 @@ _user_name := input.context.identity.user
 # A Trino user name resolves to a directory username through its `trino`
 # external id (data.gatehouse.trinoUsers), else the lower-cased name itself.
 _resolve(name) := u if {
-	u := data.gatehouse.trinoUsers[name]
+	u := data.gatehouse.trinoUsers[_trino_key(name)]
 } else := lower(name)
+
+# Trino names match case-sensitively unless gatehouse is configured otherwise
+# (trino-name-matching); then trinoUsers is keyed by the lower-cased name.
+_trino_key(name) := lower(name) if {
+	data.gatehouse.settings.trinoNameMatching == "case-insensitive"
+} else := name
 
 _username := _resolve(_user_name)
 
@@ -35,7 +41,13 @@ _exempt_list := {x | some x in data.gatehouse.settings.policyExemptUsers}
 
 _is_exempt(name) if name in _exempt_list
 
-_is_exempt(name) if _resolve(name) in _exempt_list
+# By directory username only for a user the directory knows: an unknown name
+# is lower-cased by _resolve, and "TRINO" must not pass for the exempt "trino".
+_is_exempt(name) if {
+	u := _resolve(name)
+	data.gatehouse.users[u]
+	u in _exempt_list
+}
 
 _exempt if _is_exempt(_user_name)
 

@@ -129,6 +129,27 @@ test_user_resolution if {
 	not g_allowed("Bob", table_op("InsertIntoTable", "c", "s", "t"), r)
 }
 
+test_user_resolution_case_insensitive if {
+	r := {"tables": [{"user": "bob@example.com", "privileges": ["INSERT"]}, {"privileges": ["SELECT"]}]}
+
+	# configured case-insensitive, the mirror keys trinoUsers lower-cased
+	folded := object.union(directory, {
+		"trinoUsers": {"bob": "bob@example.com"},
+		"settings": {"trinoNameMatching": "case-insensitive"},
+	})
+	every name in ["Bob", "bob", "BOB"] {
+		trino.allow with input as g_request(name, [], table_op("InsertIntoTable", "c", "s", "t"))
+			with data.trino.rules as r
+			with data.gatehouse as folded
+	}
+
+	# the same data matched case-sensitively knows only "bob" and "Bob"
+	sensitive := object.union(folded, {"settings": {"trinoNameMatching": "case-sensitive"}})
+	not trino.allow with input as g_request("BOB", [], table_op("InsertIntoTable", "c", "s", "t"))
+		with data.trino.rules as r
+		with data.gatehouse as sensitive
+}
+
 test_user_condition_matches_trino_name_or_username if {
 	by_name := {"tables": [{"user": "alice", "privileges": ["INSERT"]}, {"privileges": ["SELECT"]}]}
 	g_allowed("alice", table_op("InsertIntoTable", "c", "s", "t"), by_name)

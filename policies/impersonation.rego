@@ -43,7 +43,12 @@ _impersonation_granted if _impersonation_rule_allows(_user_name, _impersonation_
 
 _impersonation_granted if _user_name in _service_users
 
-_impersonation_granted if _username in _service_users
+# A service user listed by directory username must be a directory user: an
+# unknown name is only lower-cased, and "SVC_ETL" is not "svc_etl".
+_impersonation_granted if {
+	_dir_user
+	_username in _service_users
+}
 
 _impersonation_target_ok if {
 	_is_active_username(_resolve(_impersonation_target))

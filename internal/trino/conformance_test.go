@@ -211,6 +211,8 @@ func (f *confFile) check() error {
 	return nil
 }
 
+// TestConformance runs every file against its own server, files in
+// parallel, cases in order.
 func TestConformance(t *testing.T) {
 	for _, f := range loadConformanceFiles(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(f.path), ".json"), func(t *testing.T) {

@@ -13,9 +13,11 @@ package trino_test
 //
 // OPA's raw value then goes through the handler's documented normalisation
 // (response.go: undefined → false / [] / no mask, batch indices sorted and
-// distinct, masks sorted by index), re-implemented here from the contract
-// rather than shared, so a bug there cannot hide itself. The two answers must
-// be identical.
+// distinct, masks sorted by index). These tests live in package trino_test —
+// servertest and cli import package trino, so an internal test could not
+// import them — which puts response.go's functions out of reach; the rules
+// are restated from the contract instead, which also keeps a bug there from
+// hiding itself. The two answers must be identical.
 //
 // The inputs are every request of the conformance suite that gatehouse
 // answers (all files, shipped policies and fixture rules alike) and requests
@@ -28,16 +30,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/util"
 
 	"github.com/gatehouse-authz/gatehouse/internal/cli"
@@ -45,16 +52,51 @@ import (
 )
 
 // stockOPA evaluates the policy directory and an exported data file as
-// `opa run -s <policies> <data.json>` would.
+// `opa run -s <policies> <data.json>` does: OPA's file loader — the one both
+// `opa run` and rego.Load use — reads both paths (every .rego and data file
+// under the directory, tests and testdata included, data files mounted by
+// their directory), the modules are compiled, the documents become the
+// store, and queries read data.trino.*.
 type stockOPA struct {
-	policiesDir, dataFile string
+	compiler *compiledPolicies
+	store    storage.Store
 
 	mu       sync.Mutex
 	prepared map[string]rego.PreparedEvalQuery // "data.trino.allow" → query
 }
 
-func newStockOPA(policiesDir, dataFile string) *stockOPA {
-	return &stockOPA{policiesDir: policiesDir, dataFile: dataFile, prepared: map[string]rego.PreparedEvalQuery{}}
+// compiledPolicies is one directory's modules, compiled once: the data file
+// changes after each admin write, the policies do not, and compiling them
+// again for each directory state would dominate the race-enabled run.
+type compiledPolicies struct {
+	mu sync.Mutex // serialises preparing queries against the shared compiler
+	c  *ast.Compiler
+}
+
+var (
+	compiledMu  sync.Mutex
+	compiledFor = map[string]*compiledPolicies{}
+)
+
+func newStockOPA(t testing.TB, policiesDir, dataFile string) *stockOPA {
+	t.Helper()
+	res, err := loader.NewFileLoader().All([]string{policiesDir, dataFile})
+	if err != nil {
+		t.Fatalf("stock OPA: load %s and %s: %v", policiesDir, dataFile, err)
+	}
+	compiledMu.Lock()
+	cp := compiledFor[policiesDir]
+	if cp == nil {
+		c := ast.NewCompiler()
+		if c.Compile(res.ParsedModules()); c.Failed() {
+			compiledMu.Unlock()
+			t.Fatalf("stock OPA: compile %s: %v", policiesDir, c.Errors)
+		}
+		cp = &compiledPolicies{c: c}
+		compiledFor[policiesDir] = cp
+	}
+	compiledMu.Unlock()
+	return &stockOPA{compiler: cp, store: inmem.NewFromObject(res.Documents), prepared: map[string]rego.PreparedEvalQuery{}}
 }
 
 // eval evaluates the rule at path (e.g. "data.trino.batch") for the request
@@ -65,14 +107,13 @@ func (o *stockOPA) eval(t testing.TB, path string, body []byte) (value any, defi
 	o.mu.Lock()
 	pq, ok := o.prepared[path]
 	if !ok {
+		o.compiler.mu.Lock()
 		var err error
-		pq, err = rego.New(
-			rego.Query(path),
-			rego.Load([]string{o.policiesDir, o.dataFile}, nil),
-		).PrepareForEval(ctx)
+		pq, err = rego.New(rego.Query(path), rego.Compiler(o.compiler.c), rego.Store(o.store)).PrepareForEval(ctx)
+		o.compiler.mu.Unlock()
 		if err != nil {
 			o.mu.Unlock()
-			t.Fatalf("stock OPA: prepare %s over %s and %s: %v", path, o.policiesDir, o.dataFile, err)
+			t.Fatalf("stock OPA: prepare %s: %v", path, err)
 		}
 		o.prepared[path] = pq
 	}
@@ -203,18 +244,10 @@ func dropNullIdentity(v any) any {
 		return v
 	}
 	if id, has := m["identity"]; has && id == nil {
-		m = maps(m)
+		m = maps.Clone(m)
 		delete(m, "identity")
 	}
 	return m
-}
-
-func maps(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // compareWithOPA posts body to gatehouse and evaluates it on stock OPA, and
@@ -256,12 +289,12 @@ func TestDifferentialConformanceRequests(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(f.path), ".json"), func(t *testing.T) {
 			t.Parallel()
 			env := startConformanceServer(t, f)
-			opa := newStockOPA(env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
+			opa := newStockOPA(t, env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
 			n := 0
 			for _, c := range f.Cases {
 				if c.Setup != nil {
 					env.apply(t, c.Setup)
-					opa = newStockOPA(env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
+					opa = newStockOPA(t, env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
 				}
 				if c.Status != http.StatusOK || !comparable(&c) {
 					continue
@@ -302,26 +335,39 @@ func TestDifferentialGenerated(t *testing.T) {
 	}
 	// The impersonation directory has many users who differ only in who may
 	// impersonate whom: there, only the operations about users are generated.
+	// The shipped rules have two table rules: a sparser sample of tables is
+	// enough there. (Strides keep the race-enabled run affordable.)
 	aboutUsers := func(op string) bool {
 		k := trino.Operations[op]
 		return k == trino.ResNone || k == trino.ResUser || op == "AccessCatalog" || op == "GetRowFilters"
 	}
 	everyOp := func(string) bool { return true }
-	for name, keep := range map[string]func(string) bool{"shipped.json": everyOp, "operations.json": everyOp, "impersonation.json": aboutUsers} {
-		f := files[name]
+	plans := []struct {
+		file   string
+		keep   func(op string) bool
+		stride int
+	}{
+		{"shipped.json", everyOp, 4},
+		{"operations.json", everyOp, 2},
+		{"impersonation.json", aboutUsers, 2},
+	}
+	for _, p := range plans {
+		f := files[p.file]
 		if f == nil {
-			t.Fatalf("conformance file %s is missing", name)
+			t.Fatalf("conformance file %s is missing", p.file)
 		}
-		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+		t.Run(strings.TrimSuffix(p.file, ".json"), func(t *testing.T) {
 			t.Parallel()
 			env := startConformanceServer(t, f)
-			opa := newStockOPA(env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
+			opa := newStockOPA(t, env.policiesDir, exportData(t, env.srv.DataDir, env.settings))
 			users := generatedUsers(f)
-			stride := 2
-			if testing.Short() {
-				stride = 5
+			stride := p.stride
+			if testing.Short() || raceEnabled() {
+				// The race detector slows OPA's evaluator tenfold; what it
+				// is there to find (data races) does not need the volume.
+				stride *= 3
 			}
-			reqs := generateRequests(users, keep, stride)
+			reqs := generateRequests(users, p.keep, stride)
 			for _, r := range reqs {
 				compareWithOPA(t, env.srv.URL, opa, "/v1/data/trino/"+r.endpoint, r.body)
 				if t.Failed() {
@@ -332,6 +378,20 @@ func TestDifferentialGenerated(t *testing.T) {
 			t.Logf("%d generated requests compared with stock OPA, users %v", len(reqs), users)
 		})
 	}
+}
+
+// raceEnabled reports whether the test binary was built with -race.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
 
 // generatedUsers are the Trino names a file's directory knows (or the
@@ -621,36 +681,37 @@ func checkBatchesMatchItems(t *testing.T, baseURL string, reqs []genRequest) {
 	}
 }
 
-// TestDifferentialLoadsLikeOpaRun guards the premise of the comparisons: the
-// policy directory stock OPA loads really holds the test files and testdata
-// that gatehouse skips, so "identical answers" shows they change nothing.
+// TestDifferentialLoadsLikeOpaRun guards the premise of the comparisons: what
+// stock OPA loads from the policy directory really includes the test modules
+// and testdata/ and examples/ documents that gatehouse skips, so "identical
+// answers" shows they change nothing; and rego.Load, the library's own way
+// to load paths, sees the same modules.
 func TestDifferentialLoadsLikeOpaRun(t *testing.T) {
 	dir := policiesWithRules(t, fixtureRules)
-	var tests, data int
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		switch {
-		case strings.HasSuffix(p, "_test.rego"):
+	res, err := loader.NewFileLoader().All([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests int
+	for name := range res.Modules {
+		if strings.HasSuffix(name, "_test.rego") {
 			tests++
-		case strings.Contains(p, string(filepath.Separator)+"testdata"+string(filepath.Separator)) && strings.HasSuffix(p, ".json"):
-			data++
 		}
-		return nil
-	})
+	}
+	if tests == 0 {
+		t.Errorf("no *_test.rego module loaded from %s", dir)
+	}
+	for _, key := range []string{"testdata", "examples", "catalogs"} {
+		if _, ok := res.Documents[key]; !ok {
+			t.Errorf("data.%s not loaded from %s (documents: %v)", key, dir, slices.Sorted(maps.Keys(res.Documents)))
+		}
+	}
+	r := rego.New(rego.Query("data.trino_test"), rego.Load([]string{dir}, nil))
+	pq, err := r.PrepareForEval(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tests == 0 || data == 0 {
-		t.Fatalf("policy copy has %d *_test.rego and %d testdata JSON files; the differential tests assume both", tests, data)
-	}
-	pq, err := rego.New(rego.Query("data.testdata"), rego.Load([]string{dir}, nil)).PrepareForEval(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := pq.Eval(context.Background())
-	if err != nil || len(rs) == 0 {
-		t.Fatalf("stock OPA did not load testdata/ as data.testdata: %v", err)
+	if rs, err := pq.Eval(context.Background()); err != nil || len(rs) == 0 {
+		t.Errorf("rego.Load did not load the test package data.trino_test: %v", err)
 	}
 }

@@ -64,6 +64,18 @@ func fuzzSeeds(f *testing.F) {
 // whose fields agree with them.
 func FuzzDecode(f *testing.F) {
 	fuzzSeeds(f)
+	// Corners where a hand-written JSON reader and encoding/json may part ways.
+	for _, s := range []string{
+		`{"input":{"context":{"identity":{"user":"alice","user":"bob"}},"action":{"operation":"ExecuteQuery","operation":"AccessCatalog","resource":{"catalog":{"name":"x"}}}}}`,
+		`{"input":{"context":{"identity":{"user":"al\u0069ce\ud83d\ude00\ud800\u0041\udc00x\/"}},"action":{"operation":"ExecuteQuery"}}}`,
+		"{\"input\":{\"context\":{\"identity\":{\"user\":\"al\xffce\xe2\x82\"}},\"action\":{\"operation\":\"ExecuteQuery\"}}}",
+		`{"input":{"context":{"identity":{"user":"alice"},"n":[0,-0,1.50,-1e400,2E+3,1e-9]},"action":{"operation":"ExecuteQuery"}}}`,
+		`{"input":{"context":{"identity":{"user":"alice"},"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},"action":{"operation":"ExecuteQuery"}}}`,
+		"\ufeff{\"input\":{}}",
+		`{"input":{"context":{"identity":{"user":"alice"}},"action":{"operation":"ExecuteQuery"}}}` + "\n\t \r",
+	} {
+		f.Add([]byte(s), uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, body []byte, ep uint8) {
 		endpoint := trinoEndpoints[int(ep)%len(trinoEndpoints)]
 		r, err := trino.Decode(body, endpoint)
@@ -76,6 +88,26 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("Decode returned both a request and an error")
 			}
 			return
+		}
+		// Decode parses the body itself: what it hands the policies must be
+		// exactly what encoding/json (and so stock OPA's server) reads from
+		// the same bytes, or gatehouse and `opa run` would decide different
+		// inputs.
+		if !json.Valid(body) {
+			t.Fatalf("accepted a body encoding/json rejects: %q", body)
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var doc struct{ Input any }
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("encoding/json cannot read an accepted body: %v", err)
+		}
+		want, err := ast.InterfaceToValue(doc.Input)
+		if err != nil {
+			t.Fatalf("ast.InterfaceToValue: %v", err)
+		}
+		if r.Input != nil && ast.Compare(r.Input, want) != 0 {
+			t.Fatalf("Decode's input\n  %v\nencoding/json's\n  %v", r.Input, want)
 		}
 		if r.Operation == "" {
 			t.Errorf("accepted with an empty operation")
