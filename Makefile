@@ -45,5 +45,8 @@ check-gen: ## fail if gen/ is stale
 bench: ## go benchmarks (see docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+bench-gateway: ## the Trino gateway's overhead on a 1,000,000-row tpch scan vs Trino directly (needs test/e2e/fetch-trino.sh; docs/performance.md)
+	$(GO) run ./bench/gateway -rows 1000000 -runs 5
+
 clean: ## remove build output
 	rm -rf bin

@@ -41,6 +41,14 @@ func (s *Service) saveIAM(ctx context.Context, p Principal, i directory.IAM, cre
 	if err := i.Validate(); err != nil {
 		return directory.IAM{}, err
 	}
+	// An endpoint that cannot be used would only fail every sync later:
+	// refuse it now, naming the setting (unreachable URI, unreadable or
+	// mismatched PEM files, an untrusted certificate).
+	if i.UserInfo != nil {
+		if err := s.userinfo.Check(ctx, *i.UserInfo); err != nil {
+			return directory.IAM{}, err
+		}
+	}
 	var out directory.IAM
 	err := s.write(ctx, p, func(tx store.Tx, now time.Time) ([]audit.Record, error) {
 		cur, err := tx.GetIAM(ctx, i.ID)

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/audit"
 	"github.com/gatehouse-authz/gatehouse/internal/directory"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/userinfo"
 )
 
 // BootstrapActor is the name the bootstrap admin token acts under.
@@ -55,6 +56,8 @@ type Service struct {
 	bootstrapToken string
 	onCommit       []func(ctx context.Context, recs []audit.Record)
 	reloadPolicies func(context.Context) error
+	userinfo       *userinfo.Client
+	foldTrinoNames bool
 }
 
 // WithPolicyReloader lets ReloadPolicies recompile the policy bundle.
@@ -89,6 +92,9 @@ func New(st store.Store, opts ...Option) *Service {
 	s := &Service{store: st, sink: audit.Discard{}, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.userinfo == nil {
+		s.userinfo = userinfo.NewClient()
 	}
 	return s
 }
@@ -190,21 +196,37 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 			// the directory revision only moves when the directory does.
 			return errNoChange
 		}
-		for i := range recs {
-			recs[i].Time = now
-			recs[i].Actor = p.Username
-			recs[i].RequestID = RequestID(ctx)
-			if recs[i].ID, err = tx.AppendAudit(ctx, recs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.appendAudit(ctx, tx, p.Username, now, recs)
 	})
 	if errors.Is(err, errNoChange) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	s.committed(ctx, recs)
+	return nil
+}
+
+// appendAudit stamps recs and stores them in tx.
+func (s *Service) appendAudit(ctx context.Context, tx store.Tx, actor string, now time.Time, recs []audit.Record) error {
+	for i := range recs {
+		recs[i].Time = now
+		recs[i].Actor = actor
+		recs[i].RequestID = RequestID(ctx)
+		var err error
+		if recs[i].ID, err = tx.AppendAudit(ctx, recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// committed ships the records of a committed write to the sink and the
+// commit hooks.
+func (s *Service) committed(ctx context.Context, recs []audit.Record) {
+	if len(recs) == 0 {
+		return
 	}
 	for _, r := range recs {
 		if err := s.sink.Write(r); err != nil {
@@ -214,7 +236,6 @@ func (s *Service) write(ctx context.Context, p Principal, fn func(tx store.Tx, n
 	for _, fn := range s.onCommit {
 		fn(ctx, recs)
 	}
-	return nil
 }
 
 var errNoChange = errors.New("no change")

@@ -19,6 +19,7 @@ var workflows = map[string]string{
 	audit.UserEnable:        "users_enabled",
 	audit.UserDelete:        "users_deleted",
 	audit.UserMigrate:       "users_migrated",
+	audit.UserSync:          "users_synced",
 	audit.PermissionGrant:   "permissions_granted",
 	audit.PermissionRevoke:  "permissions_revoked",
 	audit.UserAttributeAdd:  "user_attributes_added",

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/audit"
 	"github.com/gatehouse-authz/gatehouse/internal/directory"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
+	"github.com/gatehouse-authz/gatehouse/internal/userinfo"
 )
 
 // CreateUserRequest is the input of CreateUser.
@@ -127,7 +128,11 @@ func (s *Service) SetDisabled(ctx context.Context, p Principal, username string,
 }
 
 // MigrateUser moves a user to another identity provider, keeping their
-// permissions, groups and attributes. userID defaults to the email.
+// permissions, groups and attributes set by hand. userID defaults to the
+// email. When the new IAM has a user-info endpoint the user is synced from
+// it at once, which replaces what the old IAM's sync gave them; a failed
+// sync leaves that in place until one succeeds, and shows on the user. When
+// it has none, what the old IAM's sync gave them goes with the move.
 func (s *Service) MigrateUser(ctx context.Context, p Principal, username, iam, userID string) (directory.User, error) {
 	if err := require(p, directory.PermUserAdmin); err != nil {
 		return directory.User{}, err
@@ -138,7 +143,8 @@ func (s *Service) MigrateUser(ctx context.Context, p Principal, username, iam, u
 	if err := directory.ValidateText("userId", userID, directory.MaxValueLen, false); err != nil {
 		return directory.User{}, err
 	}
-	return s.modifyUser(ctx, p, username, func(tx store.Tx, u *directory.User) (*audit.Record, error) {
+	var syncFrom bool // the new IAM has an endpoint to sync from
+	out, err := s.modifyUser(ctx, p, username, func(tx store.Tx, u *directory.User) (*audit.Record, error) {
 		if err := iamExists(ctx, tx, iam); err != nil {
 			return nil, err
 		}
@@ -148,11 +154,38 @@ func (s *Service) MigrateUser(ctx context.Context, p Principal, username, iam, u
 		if u.IAM == iam && u.UserID == userID {
 			return nil, nil
 		}
-		r := record(audit.UserMigrate, userTarget(u.Email), map[string]any{
-			"iam": map[string]string{"from": u.IAM, "to": iam}, "userId": map[string]string{"from": u.UserID, "to": userID}})
+		changes := map[string]any{
+			"iam": map[string]string{"from": u.IAM, "to": iam}, "userId": map[string]string{"from": u.UserID, "to": userID}}
+		target, err := tx.GetIAM(ctx, iam)
+		if err != nil {
+			return nil, err
+		}
+		if syncFrom = target.UserInfo != nil; !syncFrom {
+			dropped, err := dropIAMDetails(ctx, tx, u)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range dropped {
+				changes[k] = v
+			}
+		}
+		r := record(audit.UserMigrate, userTarget(u.Email), changes)
 		u.IAM, u.UserID = iam, userID
 		return &r, nil
 	})
+	if err != nil || !syncFrom {
+		return out, err
+	}
+	// The migration stands whatever the sync's outcome, which the user's
+	// sync state shows; only a store failure is an error here.
+	synced, err := s.syncUser(ctx, p.Username, out.Email, false)
+	if err != nil && !errors.Is(err, directory.ErrUnavailable) {
+		return out, err
+	}
+	if synced.Email == "" {
+		return out, nil
+	}
+	return synced, nil
 }
 
 // modifyUser loads a user, lets change alter its core fields or write its
@@ -291,6 +324,9 @@ func (s *Service) SetExternalID(ctx context.Context, p Principal, username, plat
 	return s.modifyUser(ctx, p, username, func(tx store.Tx, u *directory.User) (*audit.Record, error) {
 		if u.ExternalIDs[platform] == name {
 			return nil, nil
+		}
+		if err := userinfo.ExternalIDClash(ctx, tx, u.Email, platform, name, s.foldTrinoNames); err != nil {
+			return nil, err
 		}
 		if err := tx.SetExternalID(ctx, u.Email, platform, name); err != nil {
 			return nil, err

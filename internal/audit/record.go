@@ -47,6 +47,10 @@ const (
 	TokenCreate       = "token.create"
 	TokenDelete       = "token.delete"
 	PolicyReload      = "policy.reload"
+	// UserSync is a user-info sync that changed the user's IAM-owned
+	// memberships, attributes or external ids; its actor is the caller of
+	// an on-demand sync, or admin.SyncActor for background ones.
+	UserSync = "user.sync"
 )
 
 // Query selects audit records, newest first.

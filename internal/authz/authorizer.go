@@ -19,7 +19,17 @@ type Authorizer struct {
 	metrics *Metrics
 	imp     *impersonations
 	cache   *DecisionCache
+	// syncTrigger, when set, is given the directory username of a Trino
+	// user who appears unsynced (see Directory.UnsyncedUser).
+	syncTrigger func(username string)
 }
+
+// SetSyncTrigger makes Record hand fn the directory username of every
+// Trino user (or impersonation target) who belongs to an identity provider
+// with a user-info endpoint and was never synced. fn must not block (the
+// user-info Syncer's Trigger only queues): Record runs on the decision path,
+// cached answers included. Call before serving.
+func (a *Authorizer) SetSyncTrigger(fn func(username string)) { a.syncTrigger = fn }
 
 // SetCache makes the Authorizer answer repeated requests from c. The caller
 // must Invalidate c whenever the directory mirror or the policies change.
@@ -114,5 +124,18 @@ func (a *Authorizer) Record(d Decision) {
 	impersonator := a.imp.observe(d)
 	if a.auditor != nil {
 		a.auditor.record(d, impersonator)
+	}
+	if a.syncTrigger != nil {
+		a.triggerSync(d.User)
+		a.triggerSync(d.Target)
+	}
+}
+
+func (a *Authorizer) triggerSync(trinoName string) {
+	if trinoName == "" {
+		return
+	}
+	if username, ok := a.dir.UnsyncedUser(trinoName); ok {
+		a.syncTrigger(username)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,9 @@ type Settings struct {
 	AllowedServiceUsers []string // may impersonate without IMPERSONATE_USER
 	ImpersonationMode   string   // "session" or "strict"
 	PolicyExemptUsers   []string // bypass data policies; never impersonate or are impersonated
+	// CaseInsensitiveTrinoNames keys trinoUsers by lower-cased Trino name,
+	// and policies look names up lower-cased (settings.trinoNameMatching).
+	CaseInsensitiveTrinoNames bool
 }
 
 // Directory mirrors the store's directory into the policy engine's data
@@ -37,8 +41,21 @@ type Directory struct {
 	settings Settings
 
 	mu      sync.Mutex        // serialises refreshes: each reads the store then writes the engine
-	trinoOf map[string]string // username → Trino name currently in trinoUsers
+	trinoOf map[string]string // username → the trinoUsers key of their Trino name
 	log     *slog.Logger
+
+	// idx is what the decision path asks of the directory without
+	// evaluating policies: who a Trino name resolves to and whether the
+	// user-info sync ever tried them. Refreshes hold mu and then idx.
+	idx struct {
+		sync.RWMutex
+		owners   map[string][]string // trinoUsers key → usernames holding it, sorted
+		users    map[string]userIndex
+		syncable map[string]bool // IAM ids with a user-info endpoint
+	}
+	// anySyncable mirrors len(idx.syncable) > 0, so that directories without
+	// user-info endpoints pay no lock on the decision path.
+	anySyncable atomic.Bool
 
 	// OnRevision, when set, is told the revision each refresh reflects.
 	OnRevision func(int64)
@@ -91,7 +108,85 @@ func (d *Directory) Run(ctx context.Context, interval time.Duration) {
 
 // NewDirectory returns a Directory; call Load before serving.
 func NewDirectory(st store.Store, engine *policy.Engine, settings Settings, log *slog.Logger) *Directory {
-	return &Directory{store: st, engine: engine, settings: settings, trinoOf: map[string]string{}, log: log}
+	d := &Directory{store: st, engine: engine, settings: settings, trinoOf: map[string]string{}, log: log}
+	d.idx.owners, d.idx.users, d.idx.syncable = map[string][]string{}, map[string]userIndex{}, map[string]bool{}
+	return d
+}
+
+// userIndex is what the sync trigger needs to know of a user.
+type userIndex struct {
+	iam        string
+	disabled   bool
+	everSynced bool
+}
+
+// UnsyncedUser resolves a Trino name the way the policies do (its trino
+// external id, else the lower-cased name as a username) and reports whether
+// that user is active, belongs to an identity provider with a user-info
+// endpoint and was never synced from it: a Trino user appearing who should
+// be synced in the background. It only reads memory, under a read lock (none
+// at all while no identity provider has an endpoint, when it returns ""), so
+// the decision path may call it on every decision.
+func (d *Directory) UnsyncedUser(trinoName string) (string, bool) {
+	if !d.anySyncable.Load() {
+		return "", false
+	}
+	d.idx.RLock()
+	defer d.idx.RUnlock()
+	username := strings.ToLower(trinoName)
+	if owners := d.idx.owners[trinoKey(d.settings, trinoName)]; len(owners) > 0 {
+		username = owners[0]
+	}
+	u, ok := d.idx.users[username]
+	return username, ok && !u.disabled && !u.everSynced && d.idx.syncable[u.iam]
+}
+
+// trinoKey is the trinoUsers key of a Trino name: the name, or with
+// case-insensitive matching its lower-case form, which is how
+// policies/directory.rego looks names up (_trino_key).
+func trinoKey(st Settings, name string) string {
+	if st.CaseInsensitiveTrinoNames {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+func indexOf(u *directory.User) userIndex {
+	return userIndex{iam: u.IAM, disabled: u.Disabled, everSynced: u.Sync != nil && u.Sync.LastSyncAt != nil}
+}
+
+// addOwner and dropOwner keep owners[key] sorted; owners[key][0] is the one
+// trinoUsers maps key to. Two users share a key only when case-insensitive
+// matching folds names written before it was turned on (admin refuses new
+// clashes): the smallest username wins, the same in a full load and an
+// incremental refresh, and the load warns.
+func addOwner(owners map[string][]string, key, username string) {
+	held := owners[key]
+	if i, found := slices.BinarySearch(held, username); !found {
+		owners[key] = slices.Insert(held, i, username)
+	}
+}
+
+func dropOwner(owners map[string][]string, key, username string) {
+	held := owners[key]
+	if i, found := slices.BinarySearch(held, username); found {
+		held = slices.Delete(held, i, i+1)
+	}
+	if len(held) == 0 {
+		delete(owners, key)
+	} else {
+		owners[key] = held
+	}
+}
+
+func syncableIAMs(iams []directory.IAM) map[string]bool {
+	out := map[string]bool{}
+	for _, i := range iams {
+		if i.UserInfo != nil {
+			out[i.ID] = true
+		}
+	}
+	return out
 }
 
 var (
@@ -104,17 +199,27 @@ var (
 func (d *Directory) Load(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	root, rev, trinoOf, err := Snapshot(ctx, d.store, d.settings)
+	snap, err := snapshot(ctx, d.store, d.settings)
 	if err != nil {
 		return err
 	}
-	d.trinoOf = trinoOf
+	d.trinoOf = snap.trinoOf
+	d.idx.Lock()
+	d.idx.owners, d.idx.users, d.idx.syncable = snap.owners, snap.users, snap.syncable
+	d.anySyncable.Store(len(snap.syncable) > 0)
+	d.idx.Unlock()
+	for key, owners := range snap.owners {
+		if len(owners) > 1 {
+			d.log.Warn("several users have the same Trino name once case is ignored; it resolves to the first",
+				"trinoName", key, "users", owners)
+		}
+	}
 	err = d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
-		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, root)
+		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, snap.root)
 	})
 	if err == nil {
 		d.stale.Store(false)
-		d.published(rev)
+		d.published(snap.rev)
 	}
 	return err
 }
@@ -131,9 +236,13 @@ func (d *Directory) published(rev int64) {
 func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 	users := map[string]bool{}
 	groups := map[string]bool{}
+	iamsChanged := false
 	for _, r := range recs {
 		kind, name, _ := strings.Cut(r.Target, ":")
 		switch kind {
+		case "iam":
+			// Only the sync trigger reads IAMs: which have an endpoint.
+			iamsChanged = true
 		case "user":
 			users[name] = true
 			// A deleted user leaves the groups named in the record.
@@ -147,7 +256,7 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 			}
 		}
 	}
-	if len(users) == 0 && len(groups) == 0 {
+	if len(users) == 0 && len(groups) == 0 && !iamsChanged {
 		return nil
 	}
 	d.mu.Lock()
@@ -163,10 +272,18 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 	us := map[string]userState{}
 	gs := map[string]groupState{}
 	var rev int64
+	var syncable map[string]bool
 	err := d.store.View(ctx, func(r store.Reader) error {
 		var err error
 		if rev, err = r.Revision(ctx); err != nil {
 			return err
+		}
+		if iamsChanged {
+			iams, err := r.ListIAMs(ctx)
+			if err != nil {
+				return err
+			}
+			syncable = syncableIAMs(iams)
 		}
 		for name := range groups {
 			g, err := r.GetGroup(ctx, name)
@@ -191,15 +308,46 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 		return err
 	}
 	defer d.published(rev)
+
+	// The indexes first, in memory and briefly locked; then the policy data.
+	// Should the data write fail, Sync reloads everything, indexes included.
+	// trinoUsers keys whose owner may have changed are collected and each
+	// written once, after every user's move, so that a name passing from one
+	// user to another in the same refresh ends up mapped to the new one.
+	keys := map[string]string{} // key → username it maps to, "" to remove
+	d.idx.Lock()
+	if syncable != nil {
+		d.idx.syncable = syncable
+		d.anySyncable.Store(len(syncable) > 0)
+	}
+	for name, st := range us {
+		if old, ok := d.trinoOf[name]; ok {
+			dropOwner(d.idx.owners, old, name)
+			delete(d.trinoOf, name)
+			keys[old] = ""
+		}
+		if !st.found {
+			delete(d.idx.users, name)
+			continue
+		}
+		d.idx.users[name] = indexOf(&st.u)
+		if tn := trinoName(&st.u); tn != "" {
+			key := trinoKey(d.settings, tn)
+			addOwner(d.idx.owners, key, name)
+			d.trinoOf[name] = key
+			keys[key] = ""
+		}
+	}
+	for key := range keys {
+		if owners := d.idx.owners[key]; len(owners) > 0 {
+			keys[key] = owners[0]
+		}
+	}
+	d.idx.Unlock()
+
 	return d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
 		base := storage.Path{policy.DirectoryKey}
 		for name, st := range us {
-			if old := d.trinoOf[name]; old != "" {
-				if err := remove(ctx, s, txn, append(base, "trinoUsers", old)); err != nil {
-					return err
-				}
-				delete(d.trinoOf, name)
-			}
 			if !st.found {
 				if err := remove(ctx, s, txn, append(base, "users", name)); err != nil {
 					return err
@@ -209,11 +357,17 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 			if err := s.Write(ctx, txn, storage.AddOp, append(base, "users", name), userValue(&st.u)); err != nil {
 				return err
 			}
-			if tn := trinoName(&st.u); tn != "" {
-				if err := s.Write(ctx, txn, storage.AddOp, append(base, "trinoUsers", tn), ast.String(name)); err != nil {
+		}
+		for key, owner := range keys {
+			p := append(base, "trinoUsers", key)
+			if owner == "" {
+				if err := remove(ctx, s, txn, p); err != nil {
 					return err
 				}
-				d.trinoOf[name] = tn
+				continue
+			}
+			if err := s.Write(ctx, txn, storage.AddOp, p, ast.String(owner)); err != nil {
+				return err
 			}
 		}
 		for name, st := range gs {
@@ -332,7 +486,12 @@ func settingsValue(st Settings) ast.Object {
 	if mode == "" {
 		mode = "session"
 	}
+	matching := "case-sensitive"
+	if st.CaseInsensitiveTrinoNames {
+		matching = "case-insensitive"
+	}
 	return ast.NewObject(
+		ast.Item(ast.StringTerm("trinoNameMatching"), ast.StringTerm(matching)),
 		ast.Item(ast.StringTerm("impersonation"), ast.ObjectTerm(
 			ast.Item(ast.StringTerm("allowedServiceUsers"), ast.NewTerm(stringsArray(nonNil(st.AllowedServiceUsers)))),
 			ast.Item(ast.StringTerm("mode"), ast.StringTerm(mode)),
@@ -352,8 +511,28 @@ func nonNil(s []string) []string {
 // data.gatehouse, with the revision it reflects and each user's Trino name.
 // `gatehouse data export` writes it for stock OPA.
 func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Object, int64, map[string]string, error) {
+	snap, err := snapshot(ctx, st, settings)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return snap.root, snap.rev, snap.trinoOf, nil
+}
+
+// fullSnapshot is a whole directory read: the policy data and the indexes a
+// Directory keeps beside it.
+type fullSnapshot struct {
+	root     ast.Object
+	rev      int64
+	trinoOf  map[string]string
+	owners   map[string][]string
+	users    map[string]userIndex
+	syncable map[string]bool
+}
+
+func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnapshot, error) {
 	var users []directory.User
 	var groups []directory.Group
+	var iams []directory.IAM
 	var rev int64
 	err := st.View(ctx, func(r store.Reader) error {
 		var err error
@@ -363,22 +542,31 @@ func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Objec
 		if users, err = r.ListUsers(ctx, store.UserFilter{IncludeDisabled: true}); err != nil {
 			return err
 		}
+		if iams, err = r.ListIAMs(ctx); err != nil {
+			return err
+		}
 		groups, err = r.ListGroups(ctx)
 		return err
 	})
 	if err != nil {
-		return nil, 0, nil, err
+		return fullSnapshot{}, err
 	}
+	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: map[string][]string{},
+		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
 	usersObj := ast.NewObject()
-	trino := ast.NewObject()
-	trinoOf := make(map[string]string, len(users))
 	for i := range users {
 		u := &users[i]
 		usersObj.Insert(ast.StringTerm(u.Email), ast.NewTerm(userValue(u)))
+		snap.users[u.Email] = indexOf(u)
 		if name := trinoName(u); name != "" {
-			trino.Insert(ast.StringTerm(name), ast.StringTerm(u.Email))
-			trinoOf[u.Email] = name
+			key := trinoKey(settings, name)
+			addOwner(snap.owners, key, u.Email)
+			snap.trinoOf[u.Email] = key
 		}
+	}
+	trino := ast.NewObject()
+	for key, owners := range snap.owners {
+		trino.Insert(ast.StringTerm(key), ast.StringTerm(owners[0]))
 	}
 	groupsObj := ast.NewObject()
 	for i := range groups {
@@ -391,5 +579,6 @@ func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Objec
 		ast.Item(ast.StringTerm("settings"), ast.NewTerm(settingsValue(settings))),
 		ast.Item(ast.StringTerm("revision"), ast.IntNumberTerm(int(rev))),
 	)
-	return root, rev, trinoOf, nil
+	snap.root = root
+	return snap, nil
 }

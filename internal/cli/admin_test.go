@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-authz/gatehouse/internal/admin"
@@ -135,11 +137,14 @@ func TestAdminWalkthrough(t *testing.T) {
 		t.Errorf("unset-attr left the value:\n%s", out)
 	}
 
-	out = g.ok("iams", "create", "corp", "--name", "Corporate SSO", "--userinfo-uri", "https://sso.example.com/userinfo",
+	// Saving an IAM checks that its user-info endpoint answers: a real one on loopback.
+	sso := httptest.NewServer(http.NotFoundHandler())
+	defer sso.Close()
+	out = g.ok("iams", "create", "corp", "--name", "Corporate SSO", "--userinfo-uri", sso.URL+"/userinfo",
 		"--profile-mapping", "trino=preferred_username")
 	contains(t, "iams create", out, "corp", "Corporate SSO", "trino=preferred_username")
 	out = g.ok("iams", "list")
-	contains(t, "iams list", out, "ID", "bim", "corp", "https://sso.example.com/userinfo")
+	contains(t, "iams list", out, "ID", "bim", "corp", sso.URL+"/userinfo")
 	contains(t, "iams create twice", g.fail("iams", "create", "corp", "--name", "Again"), "already exists", "iams update corp")
 
 	// A token minted for alice acts as alice: she may read herself, and
@@ -273,17 +278,21 @@ func TestGroupsAndIAMsUpdate(t *testing.T) {
 	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g.ok("iams", "create", "sso", "--name", "SSO", "--userinfo-uri", "https://sso/u", "--userinfo-username", "gh",
+	// A real endpoint on loopback: saving an IAM checks that it answers.
+	sso := httptest.NewServer(http.NotFoundHandler())
+	defer sso.Close()
+	ssoURI := sso.URL + "/u"
+	g.ok("iams", "create", "sso", "--name", "SSO", "--userinfo-uri", ssoURI, "--userinfo-username", "gh",
 		"--userinfo-password-file", pw, "--profile-mapping", "trino=login", "--profile-mapping", "mail=email")
 	contains(t, "iams update without the password", g.fail("iams", "update", "sso", "--name", "SSO 2"),
 		"password cannot be read back")
 	out = g.ok("iams", "update", "sso", "--name", "SSO 2", "--userinfo-password-file", pw, "--profile-mapping", "mail=")
-	contains(t, "iams update", out, "SSO 2", "https://sso/u", "gh", "trino=login")
+	contains(t, "iams update", out, "SSO 2", ssoURI, "gh", "trino=login")
 	if strings.Contains(out, "mail=") || strings.Contains(out, "s3cret") {
 		t.Errorf("iams update output:\n%s", out)
 	}
 	out = g.ok("iams", "update", "sso", "--userinfo-uri", "")
-	if strings.Contains(out, "https://sso/u") {
+	if strings.Contains(out, ssoURI) {
 		t.Errorf("--userinfo-uri \"\" kept the endpoint:\n%s", out)
 	}
 	if raw := g.ok("iams", "get", "sso", "-o", "json"); strings.Contains(raw, "s3cret") {
@@ -475,4 +484,47 @@ func TestHelp(t *testing.T) {
 		t.Error("help shows the token from the environment")
 	}
 	contains(t, "gatehouse users", g.ok("users"), "Available Commands")
+}
+
+func TestUsersSync(t *testing.T) {
+	g := newCLI(t)
+	var answer atomic.Value
+	answer.Store(`{"groups": [{"name": "Accountants"}], "authorizations": {"region": ["EMEA"], "login": ["erin"]}}`)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("userid") != "erin@example.com" {
+			http.NotFound(w, r)
+			return
+		}
+		body := answer.Load().(string)
+		if body == "" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	defer up.Close()
+
+	contains(t, "iams create with an unreachable endpoint",
+		g.fail("iams", "create", "dead", "--name", "Dead", "--userinfo-uri", "http://"+closedAddr(t)+"/u"),
+		"HTTP 400", "userInfo.uri", "is unreachable")
+	g.ok("iams", "create", "corp", "--name", "Corp", "--userinfo-uri", up.URL+"/userinfo", "--profile-mapping", "trino=login")
+	g.ok("users", "create", "--email", "erin@example.com", "--name", "Erin", "--iam", "corp")
+	g.ok("users", "set-attr", "erin@example.com", "region", "APAC")
+
+	out := g.ok("users", "sync", "erin@example.com")
+	contains(t, "users sync", out, "Accountants", "region=APAC,EMEA", "trino=erin", "Last sync:", "from corp",
+		"Synced groups:", "Synced attributes:", "login=erin")
+	u := jsonOf[directory.User](t, g.ok("users", "get", "erin@example.com", "-o", "json"))
+	if u.Sync == nil || u.Sync.LastSuccessAt == nil || u.Sync.LastError != "" ||
+		!slices.Equal(u.Sync.Groups, []string{"Accountants"}) || !slices.Equal(u.Sync.Attributes["region"], []string{"EMEA"}) {
+		t.Errorf("sync state after a good sync: %+v", u.Sync)
+	}
+
+	answer.Store("")
+	contains(t, "users sync with the endpoint failing", g.fail("users", "sync", "erin@example.com"),
+		"HTTP 502", "HTTP 500 Internal Server Error")
+	contains(t, "users get after a failed sync", g.ok("users", "get", "erin@example.com"),
+		"Sync error:", "HTTP 500 Internal Server Error", "Accountants")
+	contains(t, "users sync without an endpoint", g.fail("users", "sync", "nobody@example.com"), "HTTP 404")
+	contains(t, "users --help", g.ok("users", "--help"), "sync")
 }

@@ -31,7 +31,7 @@ admin token (GATEHOUSE_TOKEN or --token). Anyone may read themselves with
 			usersCreate(c), usersList(c), userGet(c), usersUpdate(c),
 			userDisabled(c, "disable", "Disable a user: they are denied everything and hidden from lists", true),
 			userDisabled(c, "enable", "Enable a disabled user again", false),
-			usersDelete(c), usersMigrate(c),
+			usersDelete(c), usersMigrate(c), usersSync(c),
 			userPermission(c, "grant", http.MethodPost), userPermission(c, "revoke", http.MethodDelete),
 			usersSetExternalID(c), usersUnsetExternalID(c),
 		}, attributeCommands(c, "users", "USER", "NAME", showUser)...)...)
@@ -160,11 +160,29 @@ func confirmDelete(cmd *cobra.Command, user, confirm string) error {
 // table output is the call's done message.
 func noAnswer(*cobra.Command, struct{}) error { return nil }
 
+func usersSync(c *clientOptions) *cobra.Command {
+	return userCommand(c, "sync USER", "Sync a user from their identity provider's user-info endpoint now",
+		`Ask the user's identity provider's user-info endpoint for their groups and
+authorizations now, and make them the user's memberships and attributes owned
+by that provider: ones the endpoint no longer names are removed, ones set by
+hand are never touched. The profile mapping sets external ids such as the
+Trino name. Gatehouse also syncs users periodically and when a Trino user
+appears who was never synced; this command is for not waiting.
+
+When the endpoint gives no usable answer nothing changes, the command fails
+saying why, and "users get" shows the error until a sync succeeds.`,
+		fixed(func(a []string) call {
+			return call{method: http.MethodPost, path: apiPath("users", a[0]) + ":sync"}
+		}))
+}
+
 func usersMigrate(c *clientOptions) *cobra.Command {
 	var iam, userID string
 	cmd := userCommand(c, "migrate USER", "Move a user to another identity provider",
 		`Move a user to another identity provider, keeping their permissions, groups,
-attributes and external ids. Without --user-id their id there is their email.`,
+attributes and external ids set by hand. Without --user-id their id there is
+their email. When the new provider has a user-info endpoint the user is synced
+from it at once; when it has none, what the old provider's sync gave them goes.`,
 		fixed(func(a []string) call {
 			return call{method: http.MethodPost, path: apiPath("users", a[0]) + ":migrate",
 				body: map[string]string{"iam": iam, "userId": userID}}
@@ -245,5 +263,17 @@ func showUser(cmd *cobra.Command, u directory.User) error {
 	}
 	fs = append(fs, multi("Attributes", attrs(u.Attributes))...)
 	fs = append(fs, multi("External IDs", mapping(u.ExternalIDs))...)
+	if st := u.Sync; st != nil {
+		var last, success string
+		if st.LastSyncAt != nil {
+			last = when(*st.LastSyncAt) + " from " + st.IAM
+		}
+		if st.LastSuccessAt != nil {
+			success = when(*st.LastSuccessAt)
+		}
+		fs = append(fs, field{"Last sync", last}, field{"Last good sync", success}, field{"Sync error", st.LastError},
+			field{"Synced groups", list(st.Groups)})
+		fs = append(fs, multi("Synced attributes", attrs(st.Attributes))...)
+	}
 	return details(cmd.OutOrStdout(), fs)
 }

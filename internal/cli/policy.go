@@ -233,9 +233,12 @@ func exportSnapshot(ctx context.Context, dataDir string, getenv func(string) str
 		if m := getenv("GATEHOUSE_IMPERSONATION_MODE"); m != "" {
 			cfg.ImpersonationMode = m
 		}
+		// trinoUsers is keyed by lower-cased name under case-insensitive matching.
+		cfg.TrinoNamesCaseInsensitive = getenv("GATEHOUSE_TRINO_NAME_MATCHING") == "case-insensitive"
 	}
 	snap, _, _, err := authz.Snapshot(ctx, st, authz.Settings{
 		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
+		CaseInsensitiveTrinoNames: cfg.TrinoNamesCaseInsensitive,
 	})
 	return snap, err
 }

@@ -52,6 +52,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) stri
 	client := &clientOptions{getenv: getenv}
 	client.register(root)
 	root.AddCommand(newServeCmd(getenv), newVersionCmd(), newPolicyCmd(getenv), newDataCmd(getenv))
+	root.AddCommand(newGatewayCmd(getenv))
 	root.AddCommand(adminCommands(client)...)
 	return root
 }

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,19 @@ type Config struct {
 	DecisionAuditSample float64
 	AuditBuffer         int
 	DecisionCacheSize   int
+
+	// The user-info sync (internal/userinfo).
+	UserInfoSyncInterval    time.Duration // 0: no periodic sync
+	UserInfoSyncJitter      time.Duration
+	UserInfoSyncConcurrency int
+	UserInfoTimeout         time.Duration
+	UserInfoRetries         int
+	// TrinoNamesCaseInsensitive matches Trino user names to directory users
+	// ignoring case (trino-name-matching: case-insensitive).
+	TrinoNamesCaseInsensitive bool
+
+	// Gateway is read by `gatehouse gateway` only (gateway.go).
+	Gateway Gateway
 }
 
 // option is one setting: its name, default, help and how to apply a value.
@@ -145,6 +159,44 @@ var options = []option{
 			c.DecisionCacheSize = n
 			return nil
 		}},
+	{name: "userinfo-sync-interval", def: "1h", help: "how often each user of an identity provider with a user-info endpoint is synced from it; 0 turns the periodic sync off",
+		set: func(c *Config, v string) error {
+			return duration(v, &c.UserInfoSyncInterval, 0, "must be a duration such as 1h, or 0 to turn it off")
+		}},
+	{name: "userinfo-sync-jitter", def: "10m", help: "each user's periodic sync is spread over up to this long after it is due, so syncs do not come in bursts",
+		set: func(c *Config, v string) error {
+			return duration(v, &c.UserInfoSyncJitter, 0, "must be a duration such as 10m, or 0")
+		}},
+	{name: "userinfo-sync-concurrency", def: "4", help: "user-info syncs running at once",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 256 {
+				return fmt.Errorf("must be a whole number from 1 to 256")
+			}
+			c.UserInfoSyncConcurrency = n
+			return nil
+		}},
+	{name: "userinfo-timeout", def: "5s", help: "how long one request to a user-info endpoint may take (connect, TLS, answer)",
+		set: func(c *Config, v string) error {
+			return duration(v, &c.UserInfoTimeout, time.Millisecond, "must be a positive duration such as 5s")
+		}},
+	{name: "userinfo-retries", def: "2", help: "retries of a user-info request that failed in a way that may pass (connection error, timeout, 408, 429, 5xx), with exponential backoff",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10 {
+				return fmt.Errorf("must be a whole number from 0 to 10")
+			}
+			c.UserInfoRetries = n
+			return nil
+		}},
+	{name: "trino-name-matching", def: "case-sensitive", help: "how Trino user names match directory users' trino external ids: case-sensitive or case-insensitive",
+		set: func(c *Config, v string) error {
+			if v != "case-sensitive" && v != "case-insensitive" {
+				return fmt.Errorf("must be case-sensitive or case-insensitive")
+			}
+			c.TrinoNamesCaseInsensitive = v == "case-insensitive"
+			return nil
+		}},
 	{name: "shutdown-timeout", def: "15s", help: "how long SIGTERM waits for in-flight requests",
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -154,6 +206,16 @@ var options = []option{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// duration parses a duration of at least least.
+func duration(v string, dst *time.Duration, least time.Duration, msg string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < least {
+		return errors.New(msg)
+	}
+	*dst = d
+	return nil
 }
 
 func parseBool(v string, dst *bool) error {
@@ -203,7 +265,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 func Load(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
 	values := map[string]string{}
 	sources := map[string]string{}
-	for _, o := range options {
+	for _, o := range allOptions() {
 		values[o.name], sources[o.name] = o.def, "default"
 	}
 	path, _ := fs.GetString("config")
@@ -215,7 +277,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
 			return nil, err
 		}
 	}
-	for _, o := range options {
+	for _, o := range allOptions() {
 		if v, ok := lookupEnv(getenv, EnvName(o.name)); ok {
 			values[o.name], sources[o.name] = v, "env "+EnvName(o.name)
 		}
@@ -224,7 +286,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (*Config, error) {
 		}
 	}
 	c := &Config{}
-	for _, o := range options {
+	for _, o := range allOptions() {
 		if err := o.set(c, values[o.name]); err != nil {
 			shown := fmt.Sprintf(" %q", values[o.name])
 			if o.secret {
@@ -270,7 +332,7 @@ func readYAML(path string, values, sources map[string]string) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if _, ok := values[k]; !ok {
-			return fmt.Errorf("config: unknown key %q in %s (valid keys: %s)", k, path, strings.Join(Names(), ", "))
+			return fmt.Errorf("config: unknown key %q in %s (valid keys: %s)", k, path, strings.Join(allNames(), ", "))
 		}
 		switch v := raw[k].(type) {
 		case string:
@@ -325,7 +387,7 @@ func (c *Config) String() string {
 // Default returns the configuration with every option at its default.
 func Default() *Config {
 	c := &Config{}
-	for _, o := range options {
+	for _, o := range allOptions() {
 		if err := o.set(c, o.def); err != nil {
 			panic("config: default of " + o.name + " is invalid: " + err.Error())
 		}

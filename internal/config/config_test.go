@@ -55,6 +55,12 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{"missing file", []string{"--config", filepath.Join(dir, "nope.yaml")}, nil, "no such file"},
 		{"empty token file", []string{"--admin-token-file", empty}, nil, "admin-token-file"},
 		{"short token", nil, map[string]string{"GATEHOUSE_ADMIN_TOKEN": "short"}, "admin-token"},
+		{"bad sync interval", []string{"--userinfo-sync-interval", "-1s"}, nil, "userinfo-sync-interval"},
+		{"bad sync jitter", nil, map[string]string{"GATEHOUSE_USERINFO_SYNC_JITTER": "lots"}, "userinfo-sync-jitter (from env"},
+		{"bad sync concurrency", []string{"--userinfo-sync-concurrency", "0"}, nil, "userinfo-sync-concurrency"},
+		{"bad userinfo timeout", []string{"--userinfo-timeout", "0s"}, nil, "userinfo-timeout"},
+		{"bad userinfo retries", []string{"--userinfo-retries", "-1"}, nil, "userinfo-retries"},
+		{"bad trino name matching", []string{"--trino-name-matching", "fuzzy"}, nil, "trino-name-matching"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,5 +98,21 @@ func TestHelpListsEveryOptionWithEnv(t *testing.T) {
 		if !strings.Contains(usage, "--"+n) || !strings.Contains(usage, EnvName(n)) {
 			t.Errorf("help does not list --%s with %s", n, EnvName(n))
 		}
+	}
+}
+
+func TestUserInfoOptions(t *testing.T) {
+	c := Default()
+	if c.UserInfoSyncInterval != time.Hour || c.UserInfoSyncJitter != 10*time.Minute || c.UserInfoSyncConcurrency != 4 ||
+		c.UserInfoTimeout != 5*time.Second || c.UserInfoRetries != 2 || c.TrinoNamesCaseInsensitive {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err := load(t, []string{"--userinfo-sync-interval", "0", "--trino-name-matching", "case-insensitive"},
+		map[string]string{"GATEHOUSE_USERINFO_TIMEOUT": "250ms", "GATEHOUSE_USERINFO_RETRIES": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UserInfoSyncInterval != 0 || !c.TrinoNamesCaseInsensitive || c.UserInfoTimeout != 250*time.Millisecond || c.UserInfoRetries != 0 {
+		t.Fatalf("parsed: %+v", c)
 	}
 }

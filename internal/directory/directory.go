@@ -97,6 +97,30 @@ type User struct {
 	Groups      []string          `json:"groups"`
 	Attributes  Attributes        `json:"attributes"`
 	ExternalIDs map[string]string `json:"externalIds"`
+	// Sync is what the user-info sync knows of the user; nil until it first
+	// tried them. Only the sync writes it.
+	Sync *SyncState `json:"sync,omitempty"`
+}
+
+// SyncState is a user's standing with the user-info sync: when it last
+// asked the user's identity provider, what went wrong, and which of the
+// user's memberships and attribute values it owns. Owned ones are the IAM's
+// to add and remove; every other membership or value was set by hand and the
+// sync never touches it, so the two can be told apart here.
+type SyncState struct {
+	// IAM is the identity provider the last sync asked.
+	IAM string `json:"iam,omitempty"`
+	// LastSyncAt is the last attempt, whatever its outcome.
+	LastSyncAt *time.Time `json:"lastSyncAt,omitempty"`
+	// LastSuccessAt is the last attempt whose answer was applied.
+	LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+	// LastError says why the last attempt failed, or what of its answer
+	// could not be applied; "" when it applied everything.
+	LastError string `json:"lastError,omitempty"`
+	// Groups and Attributes are the subsets of User.Groups and
+	// User.Attributes that an identity provider owns.
+	Groups     []string   `json:"groups"`
+	Attributes Attributes `json:"attributes"`
 }
 
 // HasPermission reports whether the user holds p.
@@ -113,9 +137,11 @@ type Group struct {
 	Attributes  Attributes `json:"attributes"`
 }
 
-// IAM is an identity provider. The user-info endpoint and the profile mapping
-// (platform → the IAM attribute holding the user's name there) are filled in
-// by the user-info sync; here they are only carried.
+// IAM is an identity provider. Its optional user-info endpoint answers, per
+// user, groups and authorizations that the user-info sync (internal/userinfo)
+// turns into memberships and attributes owned by the IAM; its profile mapping
+// names, per platform (e.g. "trino"), the authorization that holds the user's
+// name there, which the sync writes as the user's external id.
 type IAM struct {
 	ID             string            `json:"id"`
 	DisplayName    string            `json:"displayName"`

@@ -14,6 +14,9 @@ var (
 	ErrInvalid          = errors.New("invalid")
 	ErrUnauthenticated  = errors.New("unauthenticated")
 	ErrPermissionDenied = errors.New("permission denied")
+	// ErrUnavailable is a service gatehouse depends on (an identity
+	// provider's user-info endpoint) failing to answer usably.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Error is a domain error with a message fit for the caller: Kind is one of
@@ -50,4 +53,10 @@ func Denied(format string, args ...any) error {
 // Unauthenticated reports a missing or unknown credential.
 func Unauthenticated(format string, args ...any) error {
 	return &Error{Kind: ErrUnauthenticated, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable reports a dependency that did not answer usably; the message
+// says which and why, for the caller to pass on to whoever runs it.
+func Unavailable(format string, args ...any) error {
+	return &Error{Kind: ErrUnavailable, Msg: fmt.Sprintf(format, args...)}
 }

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -145,11 +146,72 @@ func (i *IAM) Validate() error {
 		}
 	}
 	if i.UserInfo != nil {
-		if err := ValidateText("userInfo.uri", i.UserInfo.URI, MaxValueLen, true); err != nil {
-			return err
-		}
+		return i.UserInfo.Validate()
 	}
 	return nil
+}
+
+// Validate checks the form of a user-info endpoint: a plain http(s) URL, and
+// TLS files and credentials that fit together. Whether the endpoint answers
+// and the files can be read is I/O, checked by internal/userinfo. Every
+// error names the setting to fix, as the REST API spells it.
+func (e *UserInfoEndpoint) Validate() error {
+	e.URI = strings.TrimSpace(e.URI)
+	if err := ValidateText("userInfo.uri", e.URI, MaxValueLen, true); err != nil {
+		return err
+	}
+	u, err := url.Parse(e.URI)
+	if err != nil {
+		return Invalid("userInfo.uri", "userInfo.uri %q is not a valid URL: %v", e.URI, unwrapURLError(err))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return Invalid("userInfo.uri", "userInfo.uri %q must start with http:// or https://", e.URI)
+	case u.Host == "" || u.Hostname() == "":
+		return Invalid("userInfo.uri", "userInfo.uri %q has no host", e.URI)
+	case u.User != nil:
+		// Credentials in the URL would be shown back by every API and logged.
+		return Invalid("userInfo.uri", "userInfo.uri must not contain credentials: set userInfo.username and userInfo.password")
+	case u.Fragment != "":
+		return Invalid("userInfo.uri", "userInfo.uri %q must not have a #fragment", e.URI)
+	}
+	if err := ValidateText("userInfo.username", e.Username, MaxNameLen, false); err != nil {
+		return err
+	}
+	if strings.Contains(e.Username, ":") {
+		return Invalid("userInfo.username", "userInfo.username must not contain ':' (basic auth cannot carry it)")
+	}
+	if e.Password != "" && e.Username == "" {
+		return Invalid("userInfo.username", "userInfo.password is set but userInfo.username is empty: basic auth needs both")
+	}
+	if len(e.Password) > MaxValueLen {
+		return Invalid("userInfo.password", "userInfo.password is longer than %d characters", MaxValueLen)
+	}
+	for _, f := range []struct{ field, path string }{
+		{"userInfo.caFile", e.CAFile}, {"userInfo.certFile", e.CertFile}, {"userInfo.keyFile", e.KeyFile},
+	} {
+		if err := ValidateText(f.field, f.path, MaxValueLen, false); err != nil {
+			return err
+		}
+		if f.path != "" && u.Scheme != "https" {
+			return Invalid(f.field, "%s is set but userInfo.uri is not https://: TLS files need an https endpoint", f.field)
+		}
+	}
+	switch {
+	case e.CertFile != "" && e.KeyFile == "":
+		return Invalid("userInfo.keyFile", "userInfo.certFile is set but userInfo.keyFile is empty: a client certificate needs its key")
+	case e.KeyFile != "" && e.CertFile == "":
+		return Invalid("userInfo.certFile", "userInfo.keyFile is set but userInfo.certFile is empty: a client key needs its certificate")
+	}
+	return nil
+}
+
+// unwrapURLError drops url.Error's repetition of the operation and URL.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
 }
 
 // ValidateAttribute checks an attribute name and value pair.

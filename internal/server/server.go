@@ -28,10 +28,14 @@ import (
 	"github.com/gatehouse-authz/gatehouse/internal/config"
 	"github.com/gatehouse-authz/gatehouse/internal/policy"
 	"github.com/gatehouse-authz/gatehouse/internal/server/grpcadmin"
+	"github.com/gatehouse-authz/gatehouse/internal/server/grpcauthz"
 	"github.com/gatehouse-authz/gatehouse/internal/server/rest"
+	"github.com/gatehouse-authz/gatehouse/internal/session"
+	"github.com/gatehouse-authz/gatehouse/internal/session/sessionstore"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
 	"github.com/gatehouse-authz/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-authz/gatehouse/internal/trino"
+	"github.com/gatehouse-authz/gatehouse/internal/userinfo"
 )
 
 // Server is a running gatehouse. Build it with New, run it with Run.
@@ -45,6 +49,7 @@ type Server struct {
 	engine   *policy.Engine
 	dir      *authz.Directory
 	auditor  *authz.Auditor
+	syncer   *userinfo.Syncer
 
 	httpLn, grpcLn net.Listener
 	httpSrv        *http.Server
@@ -95,15 +100,22 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	}
 	s.dir = authz.NewDirectory(s.store, s.engine, authz.Settings{
 		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
+		CaseInsensitiveTrinoNames: cfg.TrinoNamesCaseInsensitive,
 	}, s.log)
 	s.dir.OnRevision = func(rev int64) {
 		cache.Invalidate() // what decisions read has changed
 		metrics.SetRevision(rev)
 	}
 
+	uiMetrics := userinfo.NewMetrics(s.registry)
 	s.admin = admin.New(s.store, admin.WithAuditSink(s.sink), admin.WithLogger(s.log),
 		admin.WithBootstrapToken(cfg.AdminToken), admin.WithCommitHook(s.dir.Sync),
-		admin.WithPolicyReloader(s.engine.Reload))
+		admin.WithPolicyReloader(s.engine.Reload),
+		admin.WithUserInfoClient(userinfo.NewClient(userinfo.WithTimeout(cfg.UserInfoTimeout),
+			userinfo.WithRetries(cfg.UserInfoRetries, userinfo.DefaultBackoff), userinfo.WithMetrics(uiMetrics))),
+		admin.WithCaseInsensitiveTrinoNames(cfg.TrinoNamesCaseInsensitive))
+	s.syncer = userinfo.NewSyncer(s.store, s.admin.SystemSync, userinfo.WithInterval(cfg.UserInfoSyncInterval),
+		userinfo.WithJitter(cfg.UserInfoSyncJitter), userinfo.WithConcurrency(cfg.UserInfoSyncConcurrency), userinfo.WithSyncLogger(s.log), userinfo.WithSyncMetrics(uiMetrics))
 	if err := s.admin.Init(ctx); err != nil {
 		return nil, fmt.Errorf("initialise directory: %w", err)
 	}
@@ -113,6 +125,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	s.auditor = authz.NewAuditor(s.store, s.sink, s.log, cfg.DecisionAuditAllows, cfg.DecisionAuditSample, cfg.AuditBuffer, metrics.AuditDropped)
 	authorizer := authz.NewAuthorizer(s.engine, s.dir, s.auditor, metrics)
 	authorizer.SetCache(cache)
+	// A Trino user who was never synced is queued for a background sync;
+	// the decision itself goes on with what the directory has.
+	authorizer.SetSyncTrigger(func(username string) { s.syncer.Trigger(username) })
 
 	mux := http.NewServeMux()
 	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).Register(mux)
@@ -128,6 +143,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 
 	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcadmin.UnaryInterceptor(s.admin)))
 	grpcadmin.Register(s.grpcSrv, s.admin)
+	mode, err := session.ParseMode(cfg.ImpersonationMode)
+	if err != nil {
+		return nil, err
+	}
+	grpcauthz.Register(s.grpcSrv, authorizer, sessionstore.New(s.store), mode, s.log)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpcSrv, s.health)
 	reflection.Register(s.grpcSrv)
@@ -170,6 +190,10 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	go s.dir.Run(ctx, 5*time.Second)
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	syncerDone := make(chan struct{})
+	go func() { s.syncer.Run(syncCtx); close(syncerDone) }()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.log.Info("gatehouse serving", "http", s.HTTPAddr(), "grpc", s.GRPCAddr(), "dataDir", s.cfg.DataDir)
 
@@ -198,6 +222,8 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("http shutdown incomplete", "err", err)
 	}
 	wg.Wait()
+	stopSync()
+	<-syncerDone      // its syncs write to the store, closed below
 	s.auditor.Close() // decisions have stopped: ship what is buffered
 	s.auditor = nil
 	s.close()

@@ -35,6 +35,12 @@ type UserFilter struct {
 	Limit           int    // 0 means all
 }
 
+// SyncCandidate is a user due for a user-info sync.
+type SyncCandidate struct {
+	Username   string
+	LastSyncAt time.Time // zero when never tried
+}
+
 // Reader is the read side, in a snapshot or a transaction.
 type Reader interface {
 	// Revision is the number of committed Updates that changed anything.
@@ -47,6 +53,14 @@ type Reader interface {
 	ListUsers(ctx context.Context, f UserFilter) ([]directory.User, error)
 	// UserByExternalID finds the user whose external id on platform is name.
 	UserByExternalID(ctx context.Context, platform, name string) (directory.User, error)
+	// UsernamesByExternalIDFold lists, ordered, the users whose external id on
+	// platform equals name once both are lower-cased (strings.ToLower, the
+	// folding Rego's lower() does too), for case-insensitive Trino names.
+	UsernamesByExternalIDFold(ctx context.Context, platform, name string) ([]string, error)
+	// UsersToSync lists the active users of iam whose last user-info sync
+	// attempt was before before, or who were never tried: never-tried first,
+	// then oldest attempt first, then by username; at most limit (0: all).
+	UsersToSync(ctx context.Context, iam string, before time.Time, limit int) ([]SyncCandidate, error)
 
 	GetGroup(ctx context.Context, name string) (directory.Group, error)
 	// ListGroups returns groups with members and attributes, ordered by name.
@@ -85,11 +99,24 @@ type Tx interface {
 	// RevokePermission returns ErrNotFound if the user does not hold p.
 	RevokePermission(ctx context.Context, username string, p directory.Permission) error
 
-	// AddUserAttribute reports whether the value was new.
+	// AddUserAttribute adds a value set by hand and reports whether the user
+	// did not hold it that way before: a value an IAM owned becomes manual, so
+	// that the user-info sync leaves it alone from then on.
 	AddUserAttribute(ctx context.Context, username, name, value string) (bool, error)
 	// RemoveUserAttribute removes one value, or every value of name when value
-	// is ""; ErrNotFound when nothing matched.
+	// is "", however it was set; ErrNotFound when nothing matched.
 	RemoveUserAttribute(ctx context.Context, username, name, value string) error
+	// AddIAMUserAttribute adds a value owned by iam (the user-info sync's) and
+	// reports whether it is new. A value set by hand stays manual; one owned
+	// by another IAM passes to iam.
+	AddIAMUserAttribute(ctx context.Context, username, name, value, iam string) (bool, error)
+	// RemoveIAMUserAttribute removes one IAM-owned value; ErrNotFound when the
+	// user holds no such value owned by an IAM (a manual one stays).
+	RemoveIAMUserAttribute(ctx context.Context, username, name, value string) error
+	// SetSyncState records the outcome of a user-info sync attempt (IAM,
+	// times, error; ownership is carried by the memberships and attributes
+	// themselves). It does not move the revision: policies do not read it.
+	SetSyncState(ctx context.Context, username string, st directory.SyncState) error
 
 	// SetExternalID maps the user to name on platform, replacing any earlier
 	// name; ErrConflict if another user has that name on that platform.
@@ -101,10 +128,20 @@ type Tx interface {
 	UpdateGroup(ctx context.Context, g directory.Group) error
 	// DeleteGroup removes the group, its memberships and attributes.
 	DeleteGroup(ctx context.Context, name string) error
-	// AddMember reports whether the user was newly added; ErrNotFound if the
-	// group or the user is missing.
+	// AddMember adds a membership set by hand and reports whether the user
+	// was not a manual member before (an IAM-owned membership becomes
+	// manual, like AddUserAttribute's values); ErrNotFound if the group or
+	// the user is missing.
 	AddMember(ctx context.Context, group, username string) (bool, error)
+	// RemoveMember removes a membership however it was set.
 	RemoveMember(ctx context.Context, group, username string) error
+	// AddIAMMember adds a membership owned by iam and reports whether it is
+	// new; a manual membership stays manual, one owned by another IAM passes
+	// to iam.
+	AddIAMMember(ctx context.Context, group, username, iam string) (bool, error)
+	// RemoveIAMMember removes an IAM-owned membership; ErrNotFound when the
+	// user is not a member of group through an IAM (a manual one stays).
+	RemoveIAMMember(ctx context.Context, group, username string) error
 	AddGroupAttribute(ctx context.Context, group, name, value string) (bool, error)
 	RemoveGroupAttribute(ctx context.Context, group, name, value string) error
 

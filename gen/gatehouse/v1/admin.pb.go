@@ -70,7 +70,10 @@ type User struct {
 	// Attribute name → its set of values.
 	Attributes map[string]*AttributeValues `protobuf:"bytes,10,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Platform → the user's name there, e.g. "trino" → "alice".
-	ExternalIds   map[string]string `protobuf:"bytes,11,rep,name=external_ids,json=externalIds,proto3" json:"external_ids,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExternalIds map[string]string `protobuf:"bytes,11,rep,name=external_ids,json=externalIds,proto3" json:"external_ids,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// What the user-info sync knows of the user; unset until it first tried
+	// them and while no identity provider owns any of their details.
+	Sync          *SyncState `protobuf:"bytes,12,opt,name=sync,proto3" json:"sync,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -182,6 +185,107 @@ func (x *User) GetExternalIds() map[string]string {
 	return nil
 }
 
+func (x *User) GetSync() *SyncState {
+	if x != nil {
+		return x.Sync
+	}
+	return nil
+}
+
+// SyncState is a user's standing with the user-info sync.
+type SyncState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The identity provider the last sync asked.
+	Iam string `protobuf:"bytes,1,opt,name=iam,proto3" json:"iam,omitempty"`
+	// The last attempt, whatever its outcome.
+	LastSyncAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=last_sync_at,json=lastSyncAt,proto3" json:"last_sync_at,omitempty"`
+	// The last attempt whose answer was applied.
+	LastSuccessAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_success_at,json=lastSuccessAt,proto3" json:"last_success_at,omitempty"`
+	// Why the last attempt failed, or what of its answer could not be
+	// applied; empty when it applied everything.
+	LastError string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// The user's memberships (group names) an identity provider owns: a subset
+	// of User.groups. The others were set by hand.
+	Groups []string `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
+	// The user's attribute values an identity provider owns: a subset of
+	// User.attributes.
+	Attributes    map[string]*AttributeValues `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncState) Reset() {
+	*x = SyncState{}
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncState) ProtoMessage() {}
+
+func (x *SyncState) ProtoReflect() protoreflect.Message {
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncState.ProtoReflect.Descriptor instead.
+func (*SyncState) Descriptor() ([]byte, []int) {
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SyncState) GetIam() string {
+	if x != nil {
+		return x.Iam
+	}
+	return ""
+}
+
+func (x *SyncState) GetLastSyncAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSyncAt
+	}
+	return nil
+}
+
+func (x *SyncState) GetLastSuccessAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSuccessAt
+	}
+	return nil
+}
+
+func (x *SyncState) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *SyncState) GetGroups() []string {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *SyncState) GetAttributes() map[string]*AttributeValues {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
 // AttributeValues is the sorted, duplicate-free set of one attribute's values.
 type AttributeValues struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -192,7 +296,7 @@ type AttributeValues struct {
 
 func (x *AttributeValues) Reset() {
 	*x = AttributeValues{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[1]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -204,7 +308,7 @@ func (x *AttributeValues) String() string {
 func (*AttributeValues) ProtoMessage() {}
 
 func (x *AttributeValues) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[1]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -217,7 +321,7 @@ func (x *AttributeValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeValues.ProtoReflect.Descriptor instead.
 func (*AttributeValues) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *AttributeValues) GetValues() []string {
@@ -245,7 +349,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[2]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -257,7 +361,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[2]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -270,7 +374,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Group) GetName() string {
@@ -341,7 +445,7 @@ type Iam struct {
 
 func (x *Iam) Reset() {
 	*x = Iam{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[3]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +457,7 @@ func (x *Iam) String() string {
 func (*Iam) ProtoMessage() {}
 
 func (x *Iam) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[3]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,7 +470,7 @@ func (x *Iam) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Iam.ProtoReflect.Descriptor instead.
 func (*Iam) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Iam) GetId() string {
@@ -412,13 +516,22 @@ func (x *Iam) GetUpdatedAt() *timestamppb.Timestamp {
 }
 
 // UserInfoEndpoint is an identity provider's user-info endpoint.
+// The sync sends GET <uri>?userid=<the user's user_id>. Saving an identity
+// provider checks the endpoint: a malformed or unreachable URI, or PEM files
+// that cannot be read or do not fit, are INVALID_ARGUMENT naming the field.
 type UserInfoEndpoint struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Uri      string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
-	Username string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An http:// or https:// URL, without credentials.
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// Basic auth user name; Basic auth is off when empty.
+	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
 	// Input only: accepted by PutIam, never returned.
-	Password      string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
-	CaFile        string `protobuf:"bytes,4,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
+	Password string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	// PEM CA bundle, a path on the server, that the endpoint's certificate
+	// must chain to (https only).
+	CaFile string `protobuf:"bytes,4,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
+	// PEM client certificate and key, paths on the server, for endpoints that
+	// require one (mutual TLS).
 	CertFile      string `protobuf:"bytes,5,opt,name=cert_file,json=certFile,proto3" json:"cert_file,omitempty"`
 	KeyFile       string `protobuf:"bytes,6,opt,name=key_file,json=keyFile,proto3" json:"key_file,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -427,7 +540,7 @@ type UserInfoEndpoint struct {
 
 func (x *UserInfoEndpoint) Reset() {
 	*x = UserInfoEndpoint{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[4]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -439,7 +552,7 @@ func (x *UserInfoEndpoint) String() string {
 func (*UserInfoEndpoint) ProtoMessage() {}
 
 func (x *UserInfoEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[4]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -452,7 +565,7 @@ func (x *UserInfoEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfoEndpoint.ProtoReflect.Descriptor instead.
 func (*UserInfoEndpoint) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UserInfoEndpoint) GetUri() string {
@@ -513,7 +626,7 @@ type Token struct {
 
 func (x *Token) Reset() {
 	*x = Token{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[5]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +638,7 @@ func (x *Token) String() string {
 func (*Token) ProtoMessage() {}
 
 func (x *Token) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[5]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +651,7 @@ func (x *Token) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Token.ProtoReflect.Descriptor instead.
 func (*Token) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Token) GetId() string {
@@ -598,7 +711,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[6]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +723,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[6]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +736,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AuditRecord) GetId() int64 {
@@ -692,7 +805,7 @@ type UsageReport struct {
 
 func (x *UsageReport) Reset() {
 	*x = UsageReport{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[7]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +817,7 @@ func (x *UsageReport) String() string {
 func (*UsageReport) ProtoMessage() {}
 
 func (x *UsageReport) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[7]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +830,7 @@ func (x *UsageReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageReport.ProtoReflect.Descriptor instead.
 func (*UsageReport) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UsageReport) GetGeneratedAt() *timestamppb.Timestamp {
@@ -767,7 +880,7 @@ type UsageDay struct {
 
 func (x *UsageDay) Reset() {
 	*x = UsageDay{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[8]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +892,7 @@ func (x *UsageDay) String() string {
 func (*UsageDay) ProtoMessage() {}
 
 func (x *UsageDay) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[8]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +905,7 @@ func (x *UsageDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageDay.ProtoReflect.Descriptor instead.
 func (*UsageDay) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UsageDay) GetDay() string {
@@ -823,7 +936,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[9]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +948,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[9]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +961,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateUserRequest) GetEmail() string {
@@ -888,7 +1001,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[10]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +1013,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[10]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +1026,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -934,7 +1047,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[11]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1059,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[11]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1072,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListUsersRequest) GetIncludeDisabled() bool {
@@ -985,7 +1098,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[12]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1110,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[12]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1123,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -1029,7 +1142,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[13]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1154,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[13]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1167,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetUserRequest) GetUsername() string {
@@ -1073,7 +1186,7 @@ type GetUserResponse struct {
 
 func (x *GetUserResponse) Reset() {
 	*x = GetUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[14]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1198,7 @@ func (x *GetUserResponse) String() string {
 func (*GetUserResponse) ProtoMessage() {}
 
 func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[14]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1211,7 @@ func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetUserResponse) GetUser() *User {
@@ -1118,7 +1231,7 @@ type UpdateUserRequest struct {
 
 func (x *UpdateUserRequest) Reset() {
 	*x = UpdateUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[15]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1243,7 @@ func (x *UpdateUserRequest) String() string {
 func (*UpdateUserRequest) ProtoMessage() {}
 
 func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[15]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1256,7 @@ func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateUserRequest) GetUsername() string {
@@ -1169,7 +1282,7 @@ type UpdateUserResponse struct {
 
 func (x *UpdateUserResponse) Reset() {
 	*x = UpdateUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[16]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1294,7 @@ func (x *UpdateUserResponse) String() string {
 func (*UpdateUserResponse) ProtoMessage() {}
 
 func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[16]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1307,7 @@ func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
 func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateUserResponse) GetUser() *User {
@@ -1213,7 +1326,7 @@ type DisableUserRequest struct {
 
 func (x *DisableUserRequest) Reset() {
 	*x = DisableUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[17]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1338,7 @@ func (x *DisableUserRequest) String() string {
 func (*DisableUserRequest) ProtoMessage() {}
 
 func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[17]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1351,7 @@ func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserRequest.ProtoReflect.Descriptor instead.
 func (*DisableUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DisableUserRequest) GetUsername() string {
@@ -1257,7 +1370,7 @@ type DisableUserResponse struct {
 
 func (x *DisableUserResponse) Reset() {
 	*x = DisableUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[18]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1382,7 @@ func (x *DisableUserResponse) String() string {
 func (*DisableUserResponse) ProtoMessage() {}
 
 func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[18]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1395,7 @@ func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserResponse.ProtoReflect.Descriptor instead.
 func (*DisableUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DisableUserResponse) GetUser() *User {
@@ -1301,7 +1414,7 @@ type EnableUserRequest struct {
 
 func (x *EnableUserRequest) Reset() {
 	*x = EnableUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[19]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1426,7 @@ func (x *EnableUserRequest) String() string {
 func (*EnableUserRequest) ProtoMessage() {}
 
 func (x *EnableUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[19]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1439,7 @@ func (x *EnableUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableUserRequest.ProtoReflect.Descriptor instead.
 func (*EnableUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EnableUserRequest) GetUsername() string {
@@ -1345,7 +1458,7 @@ type EnableUserResponse struct {
 
 func (x *EnableUserResponse) Reset() {
 	*x = EnableUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[20]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1470,7 @@ func (x *EnableUserResponse) String() string {
 func (*EnableUserResponse) ProtoMessage() {}
 
 func (x *EnableUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[20]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1483,7 @@ func (x *EnableUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableUserResponse.ProtoReflect.Descriptor instead.
 func (*EnableUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EnableUserResponse) GetUser() *User {
@@ -1391,7 +1504,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[21]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1516,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[21]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1529,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeleteUserRequest) GetUsername() string {
@@ -1441,7 +1554,7 @@ type DeleteUserResponse struct {
 
 func (x *DeleteUserResponse) Reset() {
 	*x = DeleteUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[22]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1566,7 @@ func (x *DeleteUserResponse) String() string {
 func (*DeleteUserResponse) ProtoMessage() {}
 
 func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[22]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1579,7 @@ func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 type MigrateUserRequest struct {
@@ -1482,7 +1595,7 @@ type MigrateUserRequest struct {
 
 func (x *MigrateUserRequest) Reset() {
 	*x = MigrateUserRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[23]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1607,7 @@ func (x *MigrateUserRequest) String() string {
 func (*MigrateUserRequest) ProtoMessage() {}
 
 func (x *MigrateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[23]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1620,7 @@ func (x *MigrateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MigrateUserRequest.ProtoReflect.Descriptor instead.
 func (*MigrateUserRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MigrateUserRequest) GetUsername() string {
@@ -1540,7 +1653,7 @@ type MigrateUserResponse struct {
 
 func (x *MigrateUserResponse) Reset() {
 	*x = MigrateUserResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[24]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1665,7 @@ func (x *MigrateUserResponse) String() string {
 func (*MigrateUserResponse) ProtoMessage() {}
 
 func (x *MigrateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[24]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,10 +1678,99 @@ func (x *MigrateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MigrateUserResponse.ProtoReflect.Descriptor instead.
 func (*MigrateUserResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MigrateUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type SyncUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncUserRequest) Reset() {
+	*x = SyncUserRequest{}
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncUserRequest) ProtoMessage() {}
+
+func (x *SyncUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncUserRequest.ProtoReflect.Descriptor instead.
+func (*SyncUserRequest) Descriptor() ([]byte, []int) {
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SyncUserRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+type SyncUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user as the sync left them.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncUserResponse) Reset() {
+	*x = SyncUserResponse{}
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncUserResponse) ProtoMessage() {}
+
+func (x *SyncUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncUserResponse.ProtoReflect.Descriptor instead.
+func (*SyncUserResponse) Descriptor() ([]byte, []int) {
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SyncUserResponse) GetUser() *User {
 	if x != nil {
 		return x.User
 	}
@@ -1585,7 +1787,7 @@ type GrantPermissionRequest struct {
 
 func (x *GrantPermissionRequest) Reset() {
 	*x = GrantPermissionRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[25]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1799,7 @@ func (x *GrantPermissionRequest) String() string {
 func (*GrantPermissionRequest) ProtoMessage() {}
 
 func (x *GrantPermissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[25]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1812,7 @@ func (x *GrantPermissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantPermissionRequest.ProtoReflect.Descriptor instead.
 func (*GrantPermissionRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GrantPermissionRequest) GetUsername() string {
@@ -1636,7 +1838,7 @@ type GrantPermissionResponse struct {
 
 func (x *GrantPermissionResponse) Reset() {
 	*x = GrantPermissionResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[26]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +1850,7 @@ func (x *GrantPermissionResponse) String() string {
 func (*GrantPermissionResponse) ProtoMessage() {}
 
 func (x *GrantPermissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[26]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +1863,7 @@ func (x *GrantPermissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantPermissionResponse.ProtoReflect.Descriptor instead.
 func (*GrantPermissionResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GrantPermissionResponse) GetUser() *User {
@@ -1681,7 +1883,7 @@ type RevokePermissionRequest struct {
 
 func (x *RevokePermissionRequest) Reset() {
 	*x = RevokePermissionRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[27]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1895,7 @@ func (x *RevokePermissionRequest) String() string {
 func (*RevokePermissionRequest) ProtoMessage() {}
 
 func (x *RevokePermissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[27]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1908,7 @@ func (x *RevokePermissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokePermissionRequest.ProtoReflect.Descriptor instead.
 func (*RevokePermissionRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RevokePermissionRequest) GetUsername() string {
@@ -1732,7 +1934,7 @@ type RevokePermissionResponse struct {
 
 func (x *RevokePermissionResponse) Reset() {
 	*x = RevokePermissionResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[28]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1946,7 @@ func (x *RevokePermissionResponse) String() string {
 func (*RevokePermissionResponse) ProtoMessage() {}
 
 func (x *RevokePermissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[28]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1959,7 @@ func (x *RevokePermissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokePermissionResponse.ProtoReflect.Descriptor instead.
 func (*RevokePermissionResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RevokePermissionResponse) GetUser() *User {
@@ -1778,7 +1980,7 @@ type AddUserAttributeRequest struct {
 
 func (x *AddUserAttributeRequest) Reset() {
 	*x = AddUserAttributeRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[29]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1992,7 @@ func (x *AddUserAttributeRequest) String() string {
 func (*AddUserAttributeRequest) ProtoMessage() {}
 
 func (x *AddUserAttributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[29]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2005,7 @@ func (x *AddUserAttributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddUserAttributeRequest.ProtoReflect.Descriptor instead.
 func (*AddUserAttributeRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AddUserAttributeRequest) GetUsername() string {
@@ -1836,7 +2038,7 @@ type AddUserAttributeResponse struct {
 
 func (x *AddUserAttributeResponse) Reset() {
 	*x = AddUserAttributeResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[30]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2050,7 @@ func (x *AddUserAttributeResponse) String() string {
 func (*AddUserAttributeResponse) ProtoMessage() {}
 
 func (x *AddUserAttributeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[30]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2063,7 @@ func (x *AddUserAttributeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddUserAttributeResponse.ProtoReflect.Descriptor instead.
 func (*AddUserAttributeResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AddUserAttributeResponse) GetUser() *User {
@@ -1883,7 +2085,7 @@ type RemoveUserAttributeRequest struct {
 
 func (x *RemoveUserAttributeRequest) Reset() {
 	*x = RemoveUserAttributeRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[31]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2097,7 @@ func (x *RemoveUserAttributeRequest) String() string {
 func (*RemoveUserAttributeRequest) ProtoMessage() {}
 
 func (x *RemoveUserAttributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[31]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2110,7 @@ func (x *RemoveUserAttributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserAttributeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveUserAttributeRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RemoveUserAttributeRequest) GetUsername() string {
@@ -1941,7 +2143,7 @@ type RemoveUserAttributeResponse struct {
 
 func (x *RemoveUserAttributeResponse) Reset() {
 	*x = RemoveUserAttributeResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[32]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1953,7 +2155,7 @@ func (x *RemoveUserAttributeResponse) String() string {
 func (*RemoveUserAttributeResponse) ProtoMessage() {}
 
 func (x *RemoveUserAttributeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[32]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1966,7 +2168,7 @@ func (x *RemoveUserAttributeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveUserAttributeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveUserAttributeResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RemoveUserAttributeResponse) GetUser() *User {
@@ -1989,7 +2191,7 @@ type SetExternalIdRequest struct {
 
 func (x *SetExternalIdRequest) Reset() {
 	*x = SetExternalIdRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[33]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2203,7 @@ func (x *SetExternalIdRequest) String() string {
 func (*SetExternalIdRequest) ProtoMessage() {}
 
 func (x *SetExternalIdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[33]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2216,7 @@ func (x *SetExternalIdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetExternalIdRequest.ProtoReflect.Descriptor instead.
 func (*SetExternalIdRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetExternalIdRequest) GetUsername() string {
@@ -2047,7 +2249,7 @@ type SetExternalIdResponse struct {
 
 func (x *SetExternalIdResponse) Reset() {
 	*x = SetExternalIdResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[34]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2059,7 +2261,7 @@ func (x *SetExternalIdResponse) String() string {
 func (*SetExternalIdResponse) ProtoMessage() {}
 
 func (x *SetExternalIdResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[34]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2072,7 +2274,7 @@ func (x *SetExternalIdResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetExternalIdResponse.ProtoReflect.Descriptor instead.
 func (*SetExternalIdResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SetExternalIdResponse) GetUser() *User {
@@ -2092,7 +2294,7 @@ type DeleteExternalIdRequest struct {
 
 func (x *DeleteExternalIdRequest) Reset() {
 	*x = DeleteExternalIdRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[35]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2306,7 @@ func (x *DeleteExternalIdRequest) String() string {
 func (*DeleteExternalIdRequest) ProtoMessage() {}
 
 func (x *DeleteExternalIdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[35]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2319,7 @@ func (x *DeleteExternalIdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteExternalIdRequest.ProtoReflect.Descriptor instead.
 func (*DeleteExternalIdRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DeleteExternalIdRequest) GetUsername() string {
@@ -2143,7 +2345,7 @@ type DeleteExternalIdResponse struct {
 
 func (x *DeleteExternalIdResponse) Reset() {
 	*x = DeleteExternalIdResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[36]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2155,7 +2357,7 @@ func (x *DeleteExternalIdResponse) String() string {
 func (*DeleteExternalIdResponse) ProtoMessage() {}
 
 func (x *DeleteExternalIdResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[36]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2168,7 +2370,7 @@ func (x *DeleteExternalIdResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteExternalIdResponse.ProtoReflect.Descriptor instead.
 func (*DeleteExternalIdResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeleteExternalIdResponse) GetUser() *User {
@@ -2189,7 +2391,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[37]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2201,7 +2403,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[37]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2214,7 +2416,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateGroupRequest) GetName() string {
@@ -2247,7 +2449,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[38]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2461,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[38]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2474,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -2291,7 +2493,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[39]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2505,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[39]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2518,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetGroupRequest) GetName() string {
@@ -2335,7 +2537,7 @@ type GetGroupResponse struct {
 
 func (x *GetGroupResponse) Reset() {
 	*x = GetGroupResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[40]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2549,7 @@ func (x *GetGroupResponse) String() string {
 func (*GetGroupResponse) ProtoMessage() {}
 
 func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[40]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2562,7 @@ func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupResponse.ProtoReflect.Descriptor instead.
 func (*GetGroupResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetGroupResponse) GetGroup() *Group {
@@ -2378,7 +2580,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[41]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2390,7 +2592,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[41]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2403,7 +2605,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 type ListGroupsResponse struct {
@@ -2415,7 +2617,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[42]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2629,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[42]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2642,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -2462,7 +2664,7 @@ type UpdateGroupRequest struct {
 
 func (x *UpdateGroupRequest) Reset() {
 	*x = UpdateGroupRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[43]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2474,7 +2676,7 @@ func (x *UpdateGroupRequest) String() string {
 func (*UpdateGroupRequest) ProtoMessage() {}
 
 func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[43]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2487,7 +2689,7 @@ func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *UpdateGroupRequest) GetName() string {
@@ -2520,7 +2722,7 @@ type UpdateGroupResponse struct {
 
 func (x *UpdateGroupResponse) Reset() {
 	*x = UpdateGroupResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[44]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2734,7 @@ func (x *UpdateGroupResponse) String() string {
 func (*UpdateGroupResponse) ProtoMessage() {}
 
 func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[44]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2747,7 @@ func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UpdateGroupResponse) GetGroup() *Group {
@@ -2564,7 +2766,7 @@ type DeleteGroupRequest struct {
 
 func (x *DeleteGroupRequest) Reset() {
 	*x = DeleteGroupRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[45]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2778,7 @@ func (x *DeleteGroupRequest) String() string {
 func (*DeleteGroupRequest) ProtoMessage() {}
 
 func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[45]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2791,7 @@ func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteGroupRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteGroupRequest) GetName() string {
@@ -2607,7 +2809,7 @@ type DeleteGroupResponse struct {
 
 func (x *DeleteGroupResponse) Reset() {
 	*x = DeleteGroupResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[46]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2619,7 +2821,7 @@ func (x *DeleteGroupResponse) String() string {
 func (*DeleteGroupResponse) ProtoMessage() {}
 
 func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[46]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2632,7 +2834,7 @@ func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupResponse.ProtoReflect.Descriptor instead.
 func (*DeleteGroupResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 type AddGroupMemberRequest struct {
@@ -2645,7 +2847,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[47]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +2859,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[47]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +2872,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AddGroupMemberRequest) GetGroup() string {
@@ -2696,7 +2898,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[48]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2910,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[48]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2923,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *AddGroupMemberResponse) GetGroup() *Group {
@@ -2741,7 +2943,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[49]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2955,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[49]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2968,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroup() string {
@@ -2792,7 +2994,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[50]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2804,7 +3006,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[50]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2817,7 +3019,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RemoveGroupMemberResponse) GetGroup() *Group {
@@ -2838,7 +3040,7 @@ type AddGroupAttributeRequest struct {
 
 func (x *AddGroupAttributeRequest) Reset() {
 	*x = AddGroupAttributeRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[51]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2850,7 +3052,7 @@ func (x *AddGroupAttributeRequest) String() string {
 func (*AddGroupAttributeRequest) ProtoMessage() {}
 
 func (x *AddGroupAttributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[51]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2863,7 +3065,7 @@ func (x *AddGroupAttributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupAttributeRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupAttributeRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AddGroupAttributeRequest) GetGroup() string {
@@ -2896,7 +3098,7 @@ type AddGroupAttributeResponse struct {
 
 func (x *AddGroupAttributeResponse) Reset() {
 	*x = AddGroupAttributeResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[52]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3110,7 @@ func (x *AddGroupAttributeResponse) String() string {
 func (*AddGroupAttributeResponse) ProtoMessage() {}
 
 func (x *AddGroupAttributeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[52]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3123,7 @@ func (x *AddGroupAttributeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupAttributeResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupAttributeResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AddGroupAttributeResponse) GetGroup() *Group {
@@ -2943,7 +3145,7 @@ type RemoveGroupAttributeRequest struct {
 
 func (x *RemoveGroupAttributeRequest) Reset() {
 	*x = RemoveGroupAttributeRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[53]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3157,7 @@ func (x *RemoveGroupAttributeRequest) String() string {
 func (*RemoveGroupAttributeRequest) ProtoMessage() {}
 
 func (x *RemoveGroupAttributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[53]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3170,7 @@ func (x *RemoveGroupAttributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupAttributeRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupAttributeRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RemoveGroupAttributeRequest) GetGroup() string {
@@ -3001,7 +3203,7 @@ type RemoveGroupAttributeResponse struct {
 
 func (x *RemoveGroupAttributeResponse) Reset() {
 	*x = RemoveGroupAttributeResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[54]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3215,7 @@ func (x *RemoveGroupAttributeResponse) String() string {
 func (*RemoveGroupAttributeResponse) ProtoMessage() {}
 
 func (x *RemoveGroupAttributeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[54]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3026,7 +3228,7 @@ func (x *RemoveGroupAttributeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupAttributeResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupAttributeResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RemoveGroupAttributeResponse) GetGroup() *Group {
@@ -3046,7 +3248,7 @@ type CreateIamRequest struct {
 
 func (x *CreateIamRequest) Reset() {
 	*x = CreateIamRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[55]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3058,7 +3260,7 @@ func (x *CreateIamRequest) String() string {
 func (*CreateIamRequest) ProtoMessage() {}
 
 func (x *CreateIamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[55]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3071,7 +3273,7 @@ func (x *CreateIamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateIamRequest.ProtoReflect.Descriptor instead.
 func (*CreateIamRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CreateIamRequest) GetIam() *Iam {
@@ -3090,7 +3292,7 @@ type CreateIamResponse struct {
 
 func (x *CreateIamResponse) Reset() {
 	*x = CreateIamResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[56]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3102,7 +3304,7 @@ func (x *CreateIamResponse) String() string {
 func (*CreateIamResponse) ProtoMessage() {}
 
 func (x *CreateIamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[56]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3115,7 +3317,7 @@ func (x *CreateIamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateIamResponse.ProtoReflect.Descriptor instead.
 func (*CreateIamResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CreateIamResponse) GetIam() *Iam {
@@ -3135,7 +3337,7 @@ type PutIamRequest struct {
 
 func (x *PutIamRequest) Reset() {
 	*x = PutIamRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[57]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3147,7 +3349,7 @@ func (x *PutIamRequest) String() string {
 func (*PutIamRequest) ProtoMessage() {}
 
 func (x *PutIamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[57]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3160,7 +3362,7 @@ func (x *PutIamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutIamRequest.ProtoReflect.Descriptor instead.
 func (*PutIamRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PutIamRequest) GetIam() *Iam {
@@ -3179,7 +3381,7 @@ type PutIamResponse struct {
 
 func (x *PutIamResponse) Reset() {
 	*x = PutIamResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[58]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3191,7 +3393,7 @@ func (x *PutIamResponse) String() string {
 func (*PutIamResponse) ProtoMessage() {}
 
 func (x *PutIamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[58]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3204,7 +3406,7 @@ func (x *PutIamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutIamResponse.ProtoReflect.Descriptor instead.
 func (*PutIamResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *PutIamResponse) GetIam() *Iam {
@@ -3223,7 +3425,7 @@ type GetIamRequest struct {
 
 func (x *GetIamRequest) Reset() {
 	*x = GetIamRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[59]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3235,7 +3437,7 @@ func (x *GetIamRequest) String() string {
 func (*GetIamRequest) ProtoMessage() {}
 
 func (x *GetIamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[59]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3248,7 +3450,7 @@ func (x *GetIamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIamRequest.ProtoReflect.Descriptor instead.
 func (*GetIamRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetIamRequest) GetId() string {
@@ -3267,7 +3469,7 @@ type GetIamResponse struct {
 
 func (x *GetIamResponse) Reset() {
 	*x = GetIamResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[60]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3279,7 +3481,7 @@ func (x *GetIamResponse) String() string {
 func (*GetIamResponse) ProtoMessage() {}
 
 func (x *GetIamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[60]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3292,7 +3494,7 @@ func (x *GetIamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIamResponse.ProtoReflect.Descriptor instead.
 func (*GetIamResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetIamResponse) GetIam() *Iam {
@@ -3310,7 +3512,7 @@ type ListIamsRequest struct {
 
 func (x *ListIamsRequest) Reset() {
 	*x = ListIamsRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[61]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3322,7 +3524,7 @@ func (x *ListIamsRequest) String() string {
 func (*ListIamsRequest) ProtoMessage() {}
 
 func (x *ListIamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[61]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3335,7 +3537,7 @@ func (x *ListIamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIamsRequest.ProtoReflect.Descriptor instead.
 func (*ListIamsRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{64}
 }
 
 type ListIamsResponse struct {
@@ -3347,7 +3549,7 @@ type ListIamsResponse struct {
 
 func (x *ListIamsResponse) Reset() {
 	*x = ListIamsResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[62]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3359,7 +3561,7 @@ func (x *ListIamsResponse) String() string {
 func (*ListIamsResponse) ProtoMessage() {}
 
 func (x *ListIamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[62]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3372,7 +3574,7 @@ func (x *ListIamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIamsResponse.ProtoReflect.Descriptor instead.
 func (*ListIamsResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListIamsResponse) GetIams() []*Iam {
@@ -3391,7 +3593,7 @@ type DeleteIamRequest struct {
 
 func (x *DeleteIamRequest) Reset() {
 	*x = DeleteIamRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[63]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3403,7 +3605,7 @@ func (x *DeleteIamRequest) String() string {
 func (*DeleteIamRequest) ProtoMessage() {}
 
 func (x *DeleteIamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[63]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3416,7 +3618,7 @@ func (x *DeleteIamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIamRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIamRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteIamRequest) GetId() string {
@@ -3434,7 +3636,7 @@ type DeleteIamResponse struct {
 
 func (x *DeleteIamResponse) Reset() {
 	*x = DeleteIamResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[64]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3446,7 +3648,7 @@ func (x *DeleteIamResponse) String() string {
 func (*DeleteIamResponse) ProtoMessage() {}
 
 func (x *DeleteIamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[64]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3459,7 +3661,7 @@ func (x *DeleteIamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIamResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIamResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{64}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 type CreateTokenRequest struct {
@@ -3475,7 +3677,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[65]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3487,7 +3689,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[65]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3500,7 +3702,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{65}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CreateTokenRequest) GetUsername() string {
@@ -3535,7 +3737,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[66]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3547,7 +3749,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[66]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3560,7 +3762,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{66}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *CreateTokenResponse) GetSecret() string {
@@ -3586,7 +3788,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[67]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3598,7 +3800,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[67]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3611,7 +3813,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{67}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListTokensRequest) GetUsername() string {
@@ -3630,7 +3832,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[68]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3642,7 +3844,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[68]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3655,7 +3857,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{68}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListTokensResponse) GetTokens() []*Token {
@@ -3676,7 +3878,7 @@ type DeleteTokenRequest struct {
 
 func (x *DeleteTokenRequest) Reset() {
 	*x = DeleteTokenRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[69]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3688,7 +3890,7 @@ func (x *DeleteTokenRequest) String() string {
 func (*DeleteTokenRequest) ProtoMessage() {}
 
 func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[69]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3701,7 +3903,7 @@ func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTokenRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{69}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteTokenRequest) GetUsername() string {
@@ -3726,7 +3928,7 @@ type DeleteTokenResponse struct {
 
 func (x *DeleteTokenResponse) Reset() {
 	*x = DeleteTokenResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[70]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +3940,7 @@ func (x *DeleteTokenResponse) String() string {
 func (*DeleteTokenResponse) ProtoMessage() {}
 
 func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[70]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +3953,7 @@ func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{70}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{73}
 }
 
 type ListAuditRequest struct {
@@ -3776,7 +3978,7 @@ type ListAuditRequest struct {
 
 func (x *ListAuditRequest) Reset() {
 	*x = ListAuditRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[71]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3788,7 +3990,7 @@ func (x *ListAuditRequest) String() string {
 func (*ListAuditRequest) ProtoMessage() {}
 
 func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[71]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3801,7 +4003,7 @@ func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{71}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ListAuditRequest) GetSince() *timestamppb.Timestamp {
@@ -3862,7 +4064,7 @@ type ListAuditResponse struct {
 
 func (x *ListAuditResponse) Reset() {
 	*x = ListAuditResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[72]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3874,7 +4076,7 @@ func (x *ListAuditResponse) String() string {
 func (*ListAuditResponse) ProtoMessage() {}
 
 func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[72]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3887,7 +4089,7 @@ func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{72}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ListAuditResponse) GetRecords() []*AuditRecord {
@@ -3907,7 +4109,7 @@ type GetUsageMetricsRequest struct {
 
 func (x *GetUsageMetricsRequest) Reset() {
 	*x = GetUsageMetricsRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[73]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3919,7 +4121,7 @@ func (x *GetUsageMetricsRequest) String() string {
 func (*GetUsageMetricsRequest) ProtoMessage() {}
 
 func (x *GetUsageMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[73]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3932,7 +4134,7 @@ func (x *GetUsageMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageMetricsRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{73}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GetUsageMetricsRequest) GetDays() int32 {
@@ -3951,7 +4153,7 @@ type GetUsageMetricsResponse struct {
 
 func (x *GetUsageMetricsResponse) Reset() {
 	*x = GetUsageMetricsResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[74]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3963,7 +4165,7 @@ func (x *GetUsageMetricsResponse) String() string {
 func (*GetUsageMetricsResponse) ProtoMessage() {}
 
 func (x *GetUsageMetricsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[74]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3976,7 +4178,7 @@ func (x *GetUsageMetricsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageMetricsResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageMetricsResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{74}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *GetUsageMetricsResponse) GetReport() *UsageReport {
@@ -3994,7 +4196,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[75]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4006,7 +4208,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[75]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4019,7 +4221,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{75}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{78}
 }
 
 type ReloadPoliciesResponse struct {
@@ -4030,7 +4232,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[76]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4042,7 +4244,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gatehouse_v1_admin_proto_msgTypes[76]
+	mi := &file_gatehouse_v1_admin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4055,14 +4257,14 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{76}
+	return file_gatehouse_v1_admin_proto_rawDescGZIP(), []int{79}
 }
 
 var File_gatehouse_v1_admin_proto protoreflect.FileDescriptor
 
 const file_gatehouse_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x18gatehouse/v1/admin.proto\x12\fgatehouse.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x04\n" +
+	"\x18gatehouse/v1/admin.proto\x12\fgatehouse.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x05\n" +
 	"\x04User\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1b\n" +
 	"\tfull_name\x18\x02 \x01(\tR\bfullName\x12\x10\n" +
@@ -4079,13 +4281,28 @@ const file_gatehouse_v1_admin_proto_rawDesc = "" +
 	"attributes\x18\n" +
 	" \x03(\v2\".gatehouse.v1.User.AttributesEntryR\n" +
 	"attributes\x12F\n" +
-	"\fexternal_ids\x18\v \x03(\v2#.gatehouse.v1.User.ExternalIdsEntryR\vexternalIds\x1a\\\n" +
+	"\fexternal_ids\x18\v \x03(\v2#.gatehouse.v1.User.ExternalIdsEntryR\vexternalIds\x12+\n" +
+	"\x04sync\x18\f \x01(\v2\x17.gatehouse.v1.SyncStateR\x04sync\x1a\\\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
 	"\x05value\x18\x02 \x01(\v2\x1d.gatehouse.v1.AttributeValuesR\x05value:\x028\x01\x1a>\n" +
 	"\x10ExternalIdsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\")\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x02\n" +
+	"\tSyncState\x12\x10\n" +
+	"\x03iam\x18\x01 \x01(\tR\x03iam\x12<\n" +
+	"\flast_sync_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSyncAt\x12B\n" +
+	"\x0flast_success_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rlastSuccessAt\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12\x16\n" +
+	"\x06groups\x18\x05 \x03(\tR\x06groups\x12G\n" +
+	"\n" +
+	"attributes\x18\x06 \x03(\v2'.gatehouse.v1.SyncState.AttributesEntryR\n" +
+	"attributes\x1a\\\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
+	"\x05value\x18\x02 \x01(\v2\x1d.gatehouse.v1.AttributeValuesR\x05value:\x028\x01\")\n" +
 	"\x0fAttributeValues\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\x86\x03\n" +
 	"\x05Group\x12\x12\n" +
@@ -4189,6 +4406,10 @@ const file_gatehouse_v1_admin_proto_rawDesc = "" +
 	"\x03iam\x18\x02 \x01(\tR\x03iam\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\tR\x06userId\"=\n" +
 	"\x13MigrateUserResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.gatehouse.v1.UserR\x04user\"-\n" +
+	"\x0fSyncUserRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\":\n" +
+	"\x10SyncUserResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.gatehouse.v1.UserR\x04user\"T\n" +
 	"\x16GrantPermissionRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x1e\n" +
@@ -4319,7 +4540,7 @@ const file_gatehouse_v1_admin_proto_rawDesc = "" +
 	"\x17GetUsageMetricsResponse\x121\n" +
 	"\x06report\x18\x01 \x01(\v2\x19.gatehouse.v1.UsageReportR\x06report\"\x17\n" +
 	"\x15ReloadPoliciesRequest\"\x18\n" +
-	"\x16ReloadPoliciesResponse2\x84\x17\n" +
+	"\x16ReloadPoliciesResponse2\xcf\x17\n" +
 	"\fAdminService\x12O\n" +
 	"\n" +
 	"CreateUser\x12\x1f.gatehouse.v1.CreateUserRequest\x1a .gatehouse.v1.CreateUserResponse\x12L\n" +
@@ -4332,7 +4553,8 @@ const file_gatehouse_v1_admin_proto_rawDesc = "" +
 	"EnableUser\x12\x1f.gatehouse.v1.EnableUserRequest\x1a .gatehouse.v1.EnableUserResponse\x12O\n" +
 	"\n" +
 	"DeleteUser\x12\x1f.gatehouse.v1.DeleteUserRequest\x1a .gatehouse.v1.DeleteUserResponse\x12R\n" +
-	"\vMigrateUser\x12 .gatehouse.v1.MigrateUserRequest\x1a!.gatehouse.v1.MigrateUserResponse\x12^\n" +
+	"\vMigrateUser\x12 .gatehouse.v1.MigrateUserRequest\x1a!.gatehouse.v1.MigrateUserResponse\x12I\n" +
+	"\bSyncUser\x12\x1d.gatehouse.v1.SyncUserRequest\x1a\x1e.gatehouse.v1.SyncUserResponse\x12^\n" +
 	"\x0fGrantPermission\x12$.gatehouse.v1.GrantPermissionRequest\x1a%.gatehouse.v1.GrantPermissionResponse\x12a\n" +
 	"\x10RevokePermission\x12%.gatehouse.v1.RevokePermissionRequest\x1a&.gatehouse.v1.RevokePermissionResponse\x12a\n" +
 	"\x10AddUserAttribute\x12%.gatehouse.v1.AddUserAttributeRequest\x1a&.gatehouse.v1.AddUserAttributeResponse\x12j\n" +
@@ -4374,220 +4596,232 @@ func file_gatehouse_v1_admin_proto_rawDescGZIP() []byte {
 	return file_gatehouse_v1_admin_proto_rawDescData
 }
 
-var file_gatehouse_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_gatehouse_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_gatehouse_v1_admin_proto_goTypes = []any{
 	(*User)(nil),                         // 0: gatehouse.v1.User
-	(*AttributeValues)(nil),              // 1: gatehouse.v1.AttributeValues
-	(*Group)(nil),                        // 2: gatehouse.v1.Group
-	(*Iam)(nil),                          // 3: gatehouse.v1.Iam
-	(*UserInfoEndpoint)(nil),             // 4: gatehouse.v1.UserInfoEndpoint
-	(*Token)(nil),                        // 5: gatehouse.v1.Token
-	(*AuditRecord)(nil),                  // 6: gatehouse.v1.AuditRecord
-	(*UsageReport)(nil),                  // 7: gatehouse.v1.UsageReport
-	(*UsageDay)(nil),                     // 8: gatehouse.v1.UsageDay
-	(*CreateUserRequest)(nil),            // 9: gatehouse.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),           // 10: gatehouse.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),             // 11: gatehouse.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),            // 12: gatehouse.v1.ListUsersResponse
-	(*GetUserRequest)(nil),               // 13: gatehouse.v1.GetUserRequest
-	(*GetUserResponse)(nil),              // 14: gatehouse.v1.GetUserResponse
-	(*UpdateUserRequest)(nil),            // 15: gatehouse.v1.UpdateUserRequest
-	(*UpdateUserResponse)(nil),           // 16: gatehouse.v1.UpdateUserResponse
-	(*DisableUserRequest)(nil),           // 17: gatehouse.v1.DisableUserRequest
-	(*DisableUserResponse)(nil),          // 18: gatehouse.v1.DisableUserResponse
-	(*EnableUserRequest)(nil),            // 19: gatehouse.v1.EnableUserRequest
-	(*EnableUserResponse)(nil),           // 20: gatehouse.v1.EnableUserResponse
-	(*DeleteUserRequest)(nil),            // 21: gatehouse.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),           // 22: gatehouse.v1.DeleteUserResponse
-	(*MigrateUserRequest)(nil),           // 23: gatehouse.v1.MigrateUserRequest
-	(*MigrateUserResponse)(nil),          // 24: gatehouse.v1.MigrateUserResponse
-	(*GrantPermissionRequest)(nil),       // 25: gatehouse.v1.GrantPermissionRequest
-	(*GrantPermissionResponse)(nil),      // 26: gatehouse.v1.GrantPermissionResponse
-	(*RevokePermissionRequest)(nil),      // 27: gatehouse.v1.RevokePermissionRequest
-	(*RevokePermissionResponse)(nil),     // 28: gatehouse.v1.RevokePermissionResponse
-	(*AddUserAttributeRequest)(nil),      // 29: gatehouse.v1.AddUserAttributeRequest
-	(*AddUserAttributeResponse)(nil),     // 30: gatehouse.v1.AddUserAttributeResponse
-	(*RemoveUserAttributeRequest)(nil),   // 31: gatehouse.v1.RemoveUserAttributeRequest
-	(*RemoveUserAttributeResponse)(nil),  // 32: gatehouse.v1.RemoveUserAttributeResponse
-	(*SetExternalIdRequest)(nil),         // 33: gatehouse.v1.SetExternalIdRequest
-	(*SetExternalIdResponse)(nil),        // 34: gatehouse.v1.SetExternalIdResponse
-	(*DeleteExternalIdRequest)(nil),      // 35: gatehouse.v1.DeleteExternalIdRequest
-	(*DeleteExternalIdResponse)(nil),     // 36: gatehouse.v1.DeleteExternalIdResponse
-	(*CreateGroupRequest)(nil),           // 37: gatehouse.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),          // 38: gatehouse.v1.CreateGroupResponse
-	(*GetGroupRequest)(nil),              // 39: gatehouse.v1.GetGroupRequest
-	(*GetGroupResponse)(nil),             // 40: gatehouse.v1.GetGroupResponse
-	(*ListGroupsRequest)(nil),            // 41: gatehouse.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),           // 42: gatehouse.v1.ListGroupsResponse
-	(*UpdateGroupRequest)(nil),           // 43: gatehouse.v1.UpdateGroupRequest
-	(*UpdateGroupResponse)(nil),          // 44: gatehouse.v1.UpdateGroupResponse
-	(*DeleteGroupRequest)(nil),           // 45: gatehouse.v1.DeleteGroupRequest
-	(*DeleteGroupResponse)(nil),          // 46: gatehouse.v1.DeleteGroupResponse
-	(*AddGroupMemberRequest)(nil),        // 47: gatehouse.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),       // 48: gatehouse.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),     // 49: gatehouse.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil),    // 50: gatehouse.v1.RemoveGroupMemberResponse
-	(*AddGroupAttributeRequest)(nil),     // 51: gatehouse.v1.AddGroupAttributeRequest
-	(*AddGroupAttributeResponse)(nil),    // 52: gatehouse.v1.AddGroupAttributeResponse
-	(*RemoveGroupAttributeRequest)(nil),  // 53: gatehouse.v1.RemoveGroupAttributeRequest
-	(*RemoveGroupAttributeResponse)(nil), // 54: gatehouse.v1.RemoveGroupAttributeResponse
-	(*CreateIamRequest)(nil),             // 55: gatehouse.v1.CreateIamRequest
-	(*CreateIamResponse)(nil),            // 56: gatehouse.v1.CreateIamResponse
-	(*PutIamRequest)(nil),                // 57: gatehouse.v1.PutIamRequest
-	(*PutIamResponse)(nil),               // 58: gatehouse.v1.PutIamResponse
-	(*GetIamRequest)(nil),                // 59: gatehouse.v1.GetIamRequest
-	(*GetIamResponse)(nil),               // 60: gatehouse.v1.GetIamResponse
-	(*ListIamsRequest)(nil),              // 61: gatehouse.v1.ListIamsRequest
-	(*ListIamsResponse)(nil),             // 62: gatehouse.v1.ListIamsResponse
-	(*DeleteIamRequest)(nil),             // 63: gatehouse.v1.DeleteIamRequest
-	(*DeleteIamResponse)(nil),            // 64: gatehouse.v1.DeleteIamResponse
-	(*CreateTokenRequest)(nil),           // 65: gatehouse.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),          // 66: gatehouse.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),            // 67: gatehouse.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),           // 68: gatehouse.v1.ListTokensResponse
-	(*DeleteTokenRequest)(nil),           // 69: gatehouse.v1.DeleteTokenRequest
-	(*DeleteTokenResponse)(nil),          // 70: gatehouse.v1.DeleteTokenResponse
-	(*ListAuditRequest)(nil),             // 71: gatehouse.v1.ListAuditRequest
-	(*ListAuditResponse)(nil),            // 72: gatehouse.v1.ListAuditResponse
-	(*GetUsageMetricsRequest)(nil),       // 73: gatehouse.v1.GetUsageMetricsRequest
-	(*GetUsageMetricsResponse)(nil),      // 74: gatehouse.v1.GetUsageMetricsResponse
-	(*ReloadPoliciesRequest)(nil),        // 75: gatehouse.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),       // 76: gatehouse.v1.ReloadPoliciesResponse
-	nil,                                  // 77: gatehouse.v1.User.AttributesEntry
-	nil,                                  // 78: gatehouse.v1.User.ExternalIdsEntry
-	nil,                                  // 79: gatehouse.v1.Group.AttributesEntry
-	nil,                                  // 80: gatehouse.v1.Iam.ProfileMappingEntry
-	nil,                                  // 81: gatehouse.v1.UsageDay.CountsEntry
-	(*timestamppb.Timestamp)(nil),        // 82: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),          // 83: google.protobuf.Duration
+	(*SyncState)(nil),                    // 1: gatehouse.v1.SyncState
+	(*AttributeValues)(nil),              // 2: gatehouse.v1.AttributeValues
+	(*Group)(nil),                        // 3: gatehouse.v1.Group
+	(*Iam)(nil),                          // 4: gatehouse.v1.Iam
+	(*UserInfoEndpoint)(nil),             // 5: gatehouse.v1.UserInfoEndpoint
+	(*Token)(nil),                        // 6: gatehouse.v1.Token
+	(*AuditRecord)(nil),                  // 7: gatehouse.v1.AuditRecord
+	(*UsageReport)(nil),                  // 8: gatehouse.v1.UsageReport
+	(*UsageDay)(nil),                     // 9: gatehouse.v1.UsageDay
+	(*CreateUserRequest)(nil),            // 10: gatehouse.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),           // 11: gatehouse.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),             // 12: gatehouse.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),            // 13: gatehouse.v1.ListUsersResponse
+	(*GetUserRequest)(nil),               // 14: gatehouse.v1.GetUserRequest
+	(*GetUserResponse)(nil),              // 15: gatehouse.v1.GetUserResponse
+	(*UpdateUserRequest)(nil),            // 16: gatehouse.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),           // 17: gatehouse.v1.UpdateUserResponse
+	(*DisableUserRequest)(nil),           // 18: gatehouse.v1.DisableUserRequest
+	(*DisableUserResponse)(nil),          // 19: gatehouse.v1.DisableUserResponse
+	(*EnableUserRequest)(nil),            // 20: gatehouse.v1.EnableUserRequest
+	(*EnableUserResponse)(nil),           // 21: gatehouse.v1.EnableUserResponse
+	(*DeleteUserRequest)(nil),            // 22: gatehouse.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),           // 23: gatehouse.v1.DeleteUserResponse
+	(*MigrateUserRequest)(nil),           // 24: gatehouse.v1.MigrateUserRequest
+	(*MigrateUserResponse)(nil),          // 25: gatehouse.v1.MigrateUserResponse
+	(*SyncUserRequest)(nil),              // 26: gatehouse.v1.SyncUserRequest
+	(*SyncUserResponse)(nil),             // 27: gatehouse.v1.SyncUserResponse
+	(*GrantPermissionRequest)(nil),       // 28: gatehouse.v1.GrantPermissionRequest
+	(*GrantPermissionResponse)(nil),      // 29: gatehouse.v1.GrantPermissionResponse
+	(*RevokePermissionRequest)(nil),      // 30: gatehouse.v1.RevokePermissionRequest
+	(*RevokePermissionResponse)(nil),     // 31: gatehouse.v1.RevokePermissionResponse
+	(*AddUserAttributeRequest)(nil),      // 32: gatehouse.v1.AddUserAttributeRequest
+	(*AddUserAttributeResponse)(nil),     // 33: gatehouse.v1.AddUserAttributeResponse
+	(*RemoveUserAttributeRequest)(nil),   // 34: gatehouse.v1.RemoveUserAttributeRequest
+	(*RemoveUserAttributeResponse)(nil),  // 35: gatehouse.v1.RemoveUserAttributeResponse
+	(*SetExternalIdRequest)(nil),         // 36: gatehouse.v1.SetExternalIdRequest
+	(*SetExternalIdResponse)(nil),        // 37: gatehouse.v1.SetExternalIdResponse
+	(*DeleteExternalIdRequest)(nil),      // 38: gatehouse.v1.DeleteExternalIdRequest
+	(*DeleteExternalIdResponse)(nil),     // 39: gatehouse.v1.DeleteExternalIdResponse
+	(*CreateGroupRequest)(nil),           // 40: gatehouse.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),          // 41: gatehouse.v1.CreateGroupResponse
+	(*GetGroupRequest)(nil),              // 42: gatehouse.v1.GetGroupRequest
+	(*GetGroupResponse)(nil),             // 43: gatehouse.v1.GetGroupResponse
+	(*ListGroupsRequest)(nil),            // 44: gatehouse.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),           // 45: gatehouse.v1.ListGroupsResponse
+	(*UpdateGroupRequest)(nil),           // 46: gatehouse.v1.UpdateGroupRequest
+	(*UpdateGroupResponse)(nil),          // 47: gatehouse.v1.UpdateGroupResponse
+	(*DeleteGroupRequest)(nil),           // 48: gatehouse.v1.DeleteGroupRequest
+	(*DeleteGroupResponse)(nil),          // 49: gatehouse.v1.DeleteGroupResponse
+	(*AddGroupMemberRequest)(nil),        // 50: gatehouse.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),       // 51: gatehouse.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),     // 52: gatehouse.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),    // 53: gatehouse.v1.RemoveGroupMemberResponse
+	(*AddGroupAttributeRequest)(nil),     // 54: gatehouse.v1.AddGroupAttributeRequest
+	(*AddGroupAttributeResponse)(nil),    // 55: gatehouse.v1.AddGroupAttributeResponse
+	(*RemoveGroupAttributeRequest)(nil),  // 56: gatehouse.v1.RemoveGroupAttributeRequest
+	(*RemoveGroupAttributeResponse)(nil), // 57: gatehouse.v1.RemoveGroupAttributeResponse
+	(*CreateIamRequest)(nil),             // 58: gatehouse.v1.CreateIamRequest
+	(*CreateIamResponse)(nil),            // 59: gatehouse.v1.CreateIamResponse
+	(*PutIamRequest)(nil),                // 60: gatehouse.v1.PutIamRequest
+	(*PutIamResponse)(nil),               // 61: gatehouse.v1.PutIamResponse
+	(*GetIamRequest)(nil),                // 62: gatehouse.v1.GetIamRequest
+	(*GetIamResponse)(nil),               // 63: gatehouse.v1.GetIamResponse
+	(*ListIamsRequest)(nil),              // 64: gatehouse.v1.ListIamsRequest
+	(*ListIamsResponse)(nil),             // 65: gatehouse.v1.ListIamsResponse
+	(*DeleteIamRequest)(nil),             // 66: gatehouse.v1.DeleteIamRequest
+	(*DeleteIamResponse)(nil),            // 67: gatehouse.v1.DeleteIamResponse
+	(*CreateTokenRequest)(nil),           // 68: gatehouse.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),          // 69: gatehouse.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),            // 70: gatehouse.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),           // 71: gatehouse.v1.ListTokensResponse
+	(*DeleteTokenRequest)(nil),           // 72: gatehouse.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),          // 73: gatehouse.v1.DeleteTokenResponse
+	(*ListAuditRequest)(nil),             // 74: gatehouse.v1.ListAuditRequest
+	(*ListAuditResponse)(nil),            // 75: gatehouse.v1.ListAuditResponse
+	(*GetUsageMetricsRequest)(nil),       // 76: gatehouse.v1.GetUsageMetricsRequest
+	(*GetUsageMetricsResponse)(nil),      // 77: gatehouse.v1.GetUsageMetricsResponse
+	(*ReloadPoliciesRequest)(nil),        // 78: gatehouse.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),       // 79: gatehouse.v1.ReloadPoliciesResponse
+	nil,                                  // 80: gatehouse.v1.User.AttributesEntry
+	nil,                                  // 81: gatehouse.v1.User.ExternalIdsEntry
+	nil,                                  // 82: gatehouse.v1.SyncState.AttributesEntry
+	nil,                                  // 83: gatehouse.v1.Group.AttributesEntry
+	nil,                                  // 84: gatehouse.v1.Iam.ProfileMappingEntry
+	nil,                                  // 85: gatehouse.v1.UsageDay.CountsEntry
+	(*timestamppb.Timestamp)(nil),        // 86: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),          // 87: google.protobuf.Duration
 }
 var file_gatehouse_v1_admin_proto_depIdxs = []int32{
-	82, // 0: gatehouse.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	82, // 1: gatehouse.v1.User.updated_at:type_name -> google.protobuf.Timestamp
-	77, // 2: gatehouse.v1.User.attributes:type_name -> gatehouse.v1.User.AttributesEntry
-	78, // 3: gatehouse.v1.User.external_ids:type_name -> gatehouse.v1.User.ExternalIdsEntry
-	82, // 4: gatehouse.v1.Group.created_at:type_name -> google.protobuf.Timestamp
-	82, // 5: gatehouse.v1.Group.updated_at:type_name -> google.protobuf.Timestamp
-	79, // 6: gatehouse.v1.Group.attributes:type_name -> gatehouse.v1.Group.AttributesEntry
-	4,  // 7: gatehouse.v1.Iam.user_info:type_name -> gatehouse.v1.UserInfoEndpoint
-	80, // 8: gatehouse.v1.Iam.profile_mapping:type_name -> gatehouse.v1.Iam.ProfileMappingEntry
-	82, // 9: gatehouse.v1.Iam.created_at:type_name -> google.protobuf.Timestamp
-	82, // 10: gatehouse.v1.Iam.updated_at:type_name -> google.protobuf.Timestamp
-	82, // 11: gatehouse.v1.Token.created_at:type_name -> google.protobuf.Timestamp
-	82, // 12: gatehouse.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
-	82, // 13: gatehouse.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
-	82, // 14: gatehouse.v1.UsageReport.generated_at:type_name -> google.protobuf.Timestamp
-	8,  // 15: gatehouse.v1.UsageReport.daily:type_name -> gatehouse.v1.UsageDay
-	81, // 16: gatehouse.v1.UsageDay.counts:type_name -> gatehouse.v1.UsageDay.CountsEntry
-	0,  // 17: gatehouse.v1.CreateUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 18: gatehouse.v1.ListUsersResponse.users:type_name -> gatehouse.v1.User
-	0,  // 19: gatehouse.v1.GetUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 20: gatehouse.v1.UpdateUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 21: gatehouse.v1.DisableUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 22: gatehouse.v1.EnableUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 23: gatehouse.v1.MigrateUserResponse.user:type_name -> gatehouse.v1.User
-	0,  // 24: gatehouse.v1.GrantPermissionResponse.user:type_name -> gatehouse.v1.User
-	0,  // 25: gatehouse.v1.RevokePermissionResponse.user:type_name -> gatehouse.v1.User
-	0,  // 26: gatehouse.v1.AddUserAttributeResponse.user:type_name -> gatehouse.v1.User
-	0,  // 27: gatehouse.v1.RemoveUserAttributeResponse.user:type_name -> gatehouse.v1.User
-	0,  // 28: gatehouse.v1.SetExternalIdResponse.user:type_name -> gatehouse.v1.User
-	0,  // 29: gatehouse.v1.DeleteExternalIdResponse.user:type_name -> gatehouse.v1.User
-	2,  // 30: gatehouse.v1.CreateGroupResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 31: gatehouse.v1.GetGroupResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 32: gatehouse.v1.ListGroupsResponse.groups:type_name -> gatehouse.v1.Group
-	2,  // 33: gatehouse.v1.UpdateGroupResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 34: gatehouse.v1.AddGroupMemberResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 35: gatehouse.v1.RemoveGroupMemberResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 36: gatehouse.v1.AddGroupAttributeResponse.group:type_name -> gatehouse.v1.Group
-	2,  // 37: gatehouse.v1.RemoveGroupAttributeResponse.group:type_name -> gatehouse.v1.Group
-	3,  // 38: gatehouse.v1.CreateIamRequest.iam:type_name -> gatehouse.v1.Iam
-	3,  // 39: gatehouse.v1.CreateIamResponse.iam:type_name -> gatehouse.v1.Iam
-	3,  // 40: gatehouse.v1.PutIamRequest.iam:type_name -> gatehouse.v1.Iam
-	3,  // 41: gatehouse.v1.PutIamResponse.iam:type_name -> gatehouse.v1.Iam
-	3,  // 42: gatehouse.v1.GetIamResponse.iam:type_name -> gatehouse.v1.Iam
-	3,  // 43: gatehouse.v1.ListIamsResponse.iams:type_name -> gatehouse.v1.Iam
-	83, // 44: gatehouse.v1.CreateTokenRequest.ttl:type_name -> google.protobuf.Duration
-	5,  // 45: gatehouse.v1.CreateTokenResponse.token:type_name -> gatehouse.v1.Token
-	5,  // 46: gatehouse.v1.ListTokensResponse.tokens:type_name -> gatehouse.v1.Token
-	82, // 47: gatehouse.v1.ListAuditRequest.since:type_name -> google.protobuf.Timestamp
-	82, // 48: gatehouse.v1.ListAuditRequest.until:type_name -> google.protobuf.Timestamp
-	6,  // 49: gatehouse.v1.ListAuditResponse.records:type_name -> gatehouse.v1.AuditRecord
-	7,  // 50: gatehouse.v1.GetUsageMetricsResponse.report:type_name -> gatehouse.v1.UsageReport
-	1,  // 51: gatehouse.v1.User.AttributesEntry.value:type_name -> gatehouse.v1.AttributeValues
-	1,  // 52: gatehouse.v1.Group.AttributesEntry.value:type_name -> gatehouse.v1.AttributeValues
-	9,  // 53: gatehouse.v1.AdminService.CreateUser:input_type -> gatehouse.v1.CreateUserRequest
-	11, // 54: gatehouse.v1.AdminService.ListUsers:input_type -> gatehouse.v1.ListUsersRequest
-	13, // 55: gatehouse.v1.AdminService.GetUser:input_type -> gatehouse.v1.GetUserRequest
-	15, // 56: gatehouse.v1.AdminService.UpdateUser:input_type -> gatehouse.v1.UpdateUserRequest
-	17, // 57: gatehouse.v1.AdminService.DisableUser:input_type -> gatehouse.v1.DisableUserRequest
-	19, // 58: gatehouse.v1.AdminService.EnableUser:input_type -> gatehouse.v1.EnableUserRequest
-	21, // 59: gatehouse.v1.AdminService.DeleteUser:input_type -> gatehouse.v1.DeleteUserRequest
-	23, // 60: gatehouse.v1.AdminService.MigrateUser:input_type -> gatehouse.v1.MigrateUserRequest
-	25, // 61: gatehouse.v1.AdminService.GrantPermission:input_type -> gatehouse.v1.GrantPermissionRequest
-	27, // 62: gatehouse.v1.AdminService.RevokePermission:input_type -> gatehouse.v1.RevokePermissionRequest
-	29, // 63: gatehouse.v1.AdminService.AddUserAttribute:input_type -> gatehouse.v1.AddUserAttributeRequest
-	31, // 64: gatehouse.v1.AdminService.RemoveUserAttribute:input_type -> gatehouse.v1.RemoveUserAttributeRequest
-	33, // 65: gatehouse.v1.AdminService.SetExternalId:input_type -> gatehouse.v1.SetExternalIdRequest
-	35, // 66: gatehouse.v1.AdminService.DeleteExternalId:input_type -> gatehouse.v1.DeleteExternalIdRequest
-	37, // 67: gatehouse.v1.AdminService.CreateGroup:input_type -> gatehouse.v1.CreateGroupRequest
-	39, // 68: gatehouse.v1.AdminService.GetGroup:input_type -> gatehouse.v1.GetGroupRequest
-	41, // 69: gatehouse.v1.AdminService.ListGroups:input_type -> gatehouse.v1.ListGroupsRequest
-	43, // 70: gatehouse.v1.AdminService.UpdateGroup:input_type -> gatehouse.v1.UpdateGroupRequest
-	45, // 71: gatehouse.v1.AdminService.DeleteGroup:input_type -> gatehouse.v1.DeleteGroupRequest
-	47, // 72: gatehouse.v1.AdminService.AddGroupMember:input_type -> gatehouse.v1.AddGroupMemberRequest
-	49, // 73: gatehouse.v1.AdminService.RemoveGroupMember:input_type -> gatehouse.v1.RemoveGroupMemberRequest
-	51, // 74: gatehouse.v1.AdminService.AddGroupAttribute:input_type -> gatehouse.v1.AddGroupAttributeRequest
-	53, // 75: gatehouse.v1.AdminService.RemoveGroupAttribute:input_type -> gatehouse.v1.RemoveGroupAttributeRequest
-	55, // 76: gatehouse.v1.AdminService.CreateIam:input_type -> gatehouse.v1.CreateIamRequest
-	57, // 77: gatehouse.v1.AdminService.PutIam:input_type -> gatehouse.v1.PutIamRequest
-	59, // 78: gatehouse.v1.AdminService.GetIam:input_type -> gatehouse.v1.GetIamRequest
-	61, // 79: gatehouse.v1.AdminService.ListIams:input_type -> gatehouse.v1.ListIamsRequest
-	63, // 80: gatehouse.v1.AdminService.DeleteIam:input_type -> gatehouse.v1.DeleteIamRequest
-	65, // 81: gatehouse.v1.AdminService.CreateToken:input_type -> gatehouse.v1.CreateTokenRequest
-	67, // 82: gatehouse.v1.AdminService.ListTokens:input_type -> gatehouse.v1.ListTokensRequest
-	69, // 83: gatehouse.v1.AdminService.DeleteToken:input_type -> gatehouse.v1.DeleteTokenRequest
-	71, // 84: gatehouse.v1.AdminService.ListAudit:input_type -> gatehouse.v1.ListAuditRequest
-	73, // 85: gatehouse.v1.AdminService.GetUsageMetrics:input_type -> gatehouse.v1.GetUsageMetricsRequest
-	75, // 86: gatehouse.v1.AdminService.ReloadPolicies:input_type -> gatehouse.v1.ReloadPoliciesRequest
-	10, // 87: gatehouse.v1.AdminService.CreateUser:output_type -> gatehouse.v1.CreateUserResponse
-	12, // 88: gatehouse.v1.AdminService.ListUsers:output_type -> gatehouse.v1.ListUsersResponse
-	14, // 89: gatehouse.v1.AdminService.GetUser:output_type -> gatehouse.v1.GetUserResponse
-	16, // 90: gatehouse.v1.AdminService.UpdateUser:output_type -> gatehouse.v1.UpdateUserResponse
-	18, // 91: gatehouse.v1.AdminService.DisableUser:output_type -> gatehouse.v1.DisableUserResponse
-	20, // 92: gatehouse.v1.AdminService.EnableUser:output_type -> gatehouse.v1.EnableUserResponse
-	22, // 93: gatehouse.v1.AdminService.DeleteUser:output_type -> gatehouse.v1.DeleteUserResponse
-	24, // 94: gatehouse.v1.AdminService.MigrateUser:output_type -> gatehouse.v1.MigrateUserResponse
-	26, // 95: gatehouse.v1.AdminService.GrantPermission:output_type -> gatehouse.v1.GrantPermissionResponse
-	28, // 96: gatehouse.v1.AdminService.RevokePermission:output_type -> gatehouse.v1.RevokePermissionResponse
-	30, // 97: gatehouse.v1.AdminService.AddUserAttribute:output_type -> gatehouse.v1.AddUserAttributeResponse
-	32, // 98: gatehouse.v1.AdminService.RemoveUserAttribute:output_type -> gatehouse.v1.RemoveUserAttributeResponse
-	34, // 99: gatehouse.v1.AdminService.SetExternalId:output_type -> gatehouse.v1.SetExternalIdResponse
-	36, // 100: gatehouse.v1.AdminService.DeleteExternalId:output_type -> gatehouse.v1.DeleteExternalIdResponse
-	38, // 101: gatehouse.v1.AdminService.CreateGroup:output_type -> gatehouse.v1.CreateGroupResponse
-	40, // 102: gatehouse.v1.AdminService.GetGroup:output_type -> gatehouse.v1.GetGroupResponse
-	42, // 103: gatehouse.v1.AdminService.ListGroups:output_type -> gatehouse.v1.ListGroupsResponse
-	44, // 104: gatehouse.v1.AdminService.UpdateGroup:output_type -> gatehouse.v1.UpdateGroupResponse
-	46, // 105: gatehouse.v1.AdminService.DeleteGroup:output_type -> gatehouse.v1.DeleteGroupResponse
-	48, // 106: gatehouse.v1.AdminService.AddGroupMember:output_type -> gatehouse.v1.AddGroupMemberResponse
-	50, // 107: gatehouse.v1.AdminService.RemoveGroupMember:output_type -> gatehouse.v1.RemoveGroupMemberResponse
-	52, // 108: gatehouse.v1.AdminService.AddGroupAttribute:output_type -> gatehouse.v1.AddGroupAttributeResponse
-	54, // 109: gatehouse.v1.AdminService.RemoveGroupAttribute:output_type -> gatehouse.v1.RemoveGroupAttributeResponse
-	56, // 110: gatehouse.v1.AdminService.CreateIam:output_type -> gatehouse.v1.CreateIamResponse
-	58, // 111: gatehouse.v1.AdminService.PutIam:output_type -> gatehouse.v1.PutIamResponse
-	60, // 112: gatehouse.v1.AdminService.GetIam:output_type -> gatehouse.v1.GetIamResponse
-	62, // 113: gatehouse.v1.AdminService.ListIams:output_type -> gatehouse.v1.ListIamsResponse
-	64, // 114: gatehouse.v1.AdminService.DeleteIam:output_type -> gatehouse.v1.DeleteIamResponse
-	66, // 115: gatehouse.v1.AdminService.CreateToken:output_type -> gatehouse.v1.CreateTokenResponse
-	68, // 116: gatehouse.v1.AdminService.ListTokens:output_type -> gatehouse.v1.ListTokensResponse
-	70, // 117: gatehouse.v1.AdminService.DeleteToken:output_type -> gatehouse.v1.DeleteTokenResponse
-	72, // 118: gatehouse.v1.AdminService.ListAudit:output_type -> gatehouse.v1.ListAuditResponse
-	74, // 119: gatehouse.v1.AdminService.GetUsageMetrics:output_type -> gatehouse.v1.GetUsageMetricsResponse
-	76, // 120: gatehouse.v1.AdminService.ReloadPolicies:output_type -> gatehouse.v1.ReloadPoliciesResponse
-	87, // [87:121] is the sub-list for method output_type
-	53, // [53:87] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	86, // 0: gatehouse.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	86, // 1: gatehouse.v1.User.updated_at:type_name -> google.protobuf.Timestamp
+	80, // 2: gatehouse.v1.User.attributes:type_name -> gatehouse.v1.User.AttributesEntry
+	81, // 3: gatehouse.v1.User.external_ids:type_name -> gatehouse.v1.User.ExternalIdsEntry
+	1,  // 4: gatehouse.v1.User.sync:type_name -> gatehouse.v1.SyncState
+	86, // 5: gatehouse.v1.SyncState.last_sync_at:type_name -> google.protobuf.Timestamp
+	86, // 6: gatehouse.v1.SyncState.last_success_at:type_name -> google.protobuf.Timestamp
+	82, // 7: gatehouse.v1.SyncState.attributes:type_name -> gatehouse.v1.SyncState.AttributesEntry
+	86, // 8: gatehouse.v1.Group.created_at:type_name -> google.protobuf.Timestamp
+	86, // 9: gatehouse.v1.Group.updated_at:type_name -> google.protobuf.Timestamp
+	83, // 10: gatehouse.v1.Group.attributes:type_name -> gatehouse.v1.Group.AttributesEntry
+	5,  // 11: gatehouse.v1.Iam.user_info:type_name -> gatehouse.v1.UserInfoEndpoint
+	84, // 12: gatehouse.v1.Iam.profile_mapping:type_name -> gatehouse.v1.Iam.ProfileMappingEntry
+	86, // 13: gatehouse.v1.Iam.created_at:type_name -> google.protobuf.Timestamp
+	86, // 14: gatehouse.v1.Iam.updated_at:type_name -> google.protobuf.Timestamp
+	86, // 15: gatehouse.v1.Token.created_at:type_name -> google.protobuf.Timestamp
+	86, // 16: gatehouse.v1.Token.expires_at:type_name -> google.protobuf.Timestamp
+	86, // 17: gatehouse.v1.AuditRecord.time:type_name -> google.protobuf.Timestamp
+	86, // 18: gatehouse.v1.UsageReport.generated_at:type_name -> google.protobuf.Timestamp
+	9,  // 19: gatehouse.v1.UsageReport.daily:type_name -> gatehouse.v1.UsageDay
+	85, // 20: gatehouse.v1.UsageDay.counts:type_name -> gatehouse.v1.UsageDay.CountsEntry
+	0,  // 21: gatehouse.v1.CreateUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 22: gatehouse.v1.ListUsersResponse.users:type_name -> gatehouse.v1.User
+	0,  // 23: gatehouse.v1.GetUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 24: gatehouse.v1.UpdateUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 25: gatehouse.v1.DisableUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 26: gatehouse.v1.EnableUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 27: gatehouse.v1.MigrateUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 28: gatehouse.v1.SyncUserResponse.user:type_name -> gatehouse.v1.User
+	0,  // 29: gatehouse.v1.GrantPermissionResponse.user:type_name -> gatehouse.v1.User
+	0,  // 30: gatehouse.v1.RevokePermissionResponse.user:type_name -> gatehouse.v1.User
+	0,  // 31: gatehouse.v1.AddUserAttributeResponse.user:type_name -> gatehouse.v1.User
+	0,  // 32: gatehouse.v1.RemoveUserAttributeResponse.user:type_name -> gatehouse.v1.User
+	0,  // 33: gatehouse.v1.SetExternalIdResponse.user:type_name -> gatehouse.v1.User
+	0,  // 34: gatehouse.v1.DeleteExternalIdResponse.user:type_name -> gatehouse.v1.User
+	3,  // 35: gatehouse.v1.CreateGroupResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 36: gatehouse.v1.GetGroupResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 37: gatehouse.v1.ListGroupsResponse.groups:type_name -> gatehouse.v1.Group
+	3,  // 38: gatehouse.v1.UpdateGroupResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 39: gatehouse.v1.AddGroupMemberResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 40: gatehouse.v1.RemoveGroupMemberResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 41: gatehouse.v1.AddGroupAttributeResponse.group:type_name -> gatehouse.v1.Group
+	3,  // 42: gatehouse.v1.RemoveGroupAttributeResponse.group:type_name -> gatehouse.v1.Group
+	4,  // 43: gatehouse.v1.CreateIamRequest.iam:type_name -> gatehouse.v1.Iam
+	4,  // 44: gatehouse.v1.CreateIamResponse.iam:type_name -> gatehouse.v1.Iam
+	4,  // 45: gatehouse.v1.PutIamRequest.iam:type_name -> gatehouse.v1.Iam
+	4,  // 46: gatehouse.v1.PutIamResponse.iam:type_name -> gatehouse.v1.Iam
+	4,  // 47: gatehouse.v1.GetIamResponse.iam:type_name -> gatehouse.v1.Iam
+	4,  // 48: gatehouse.v1.ListIamsResponse.iams:type_name -> gatehouse.v1.Iam
+	87, // 49: gatehouse.v1.CreateTokenRequest.ttl:type_name -> google.protobuf.Duration
+	6,  // 50: gatehouse.v1.CreateTokenResponse.token:type_name -> gatehouse.v1.Token
+	6,  // 51: gatehouse.v1.ListTokensResponse.tokens:type_name -> gatehouse.v1.Token
+	86, // 52: gatehouse.v1.ListAuditRequest.since:type_name -> google.protobuf.Timestamp
+	86, // 53: gatehouse.v1.ListAuditRequest.until:type_name -> google.protobuf.Timestamp
+	7,  // 54: gatehouse.v1.ListAuditResponse.records:type_name -> gatehouse.v1.AuditRecord
+	8,  // 55: gatehouse.v1.GetUsageMetricsResponse.report:type_name -> gatehouse.v1.UsageReport
+	2,  // 56: gatehouse.v1.User.AttributesEntry.value:type_name -> gatehouse.v1.AttributeValues
+	2,  // 57: gatehouse.v1.SyncState.AttributesEntry.value:type_name -> gatehouse.v1.AttributeValues
+	2,  // 58: gatehouse.v1.Group.AttributesEntry.value:type_name -> gatehouse.v1.AttributeValues
+	10, // 59: gatehouse.v1.AdminService.CreateUser:input_type -> gatehouse.v1.CreateUserRequest
+	12, // 60: gatehouse.v1.AdminService.ListUsers:input_type -> gatehouse.v1.ListUsersRequest
+	14, // 61: gatehouse.v1.AdminService.GetUser:input_type -> gatehouse.v1.GetUserRequest
+	16, // 62: gatehouse.v1.AdminService.UpdateUser:input_type -> gatehouse.v1.UpdateUserRequest
+	18, // 63: gatehouse.v1.AdminService.DisableUser:input_type -> gatehouse.v1.DisableUserRequest
+	20, // 64: gatehouse.v1.AdminService.EnableUser:input_type -> gatehouse.v1.EnableUserRequest
+	22, // 65: gatehouse.v1.AdminService.DeleteUser:input_type -> gatehouse.v1.DeleteUserRequest
+	24, // 66: gatehouse.v1.AdminService.MigrateUser:input_type -> gatehouse.v1.MigrateUserRequest
+	26, // 67: gatehouse.v1.AdminService.SyncUser:input_type -> gatehouse.v1.SyncUserRequest
+	28, // 68: gatehouse.v1.AdminService.GrantPermission:input_type -> gatehouse.v1.GrantPermissionRequest
+	30, // 69: gatehouse.v1.AdminService.RevokePermission:input_type -> gatehouse.v1.RevokePermissionRequest
+	32, // 70: gatehouse.v1.AdminService.AddUserAttribute:input_type -> gatehouse.v1.AddUserAttributeRequest
+	34, // 71: gatehouse.v1.AdminService.RemoveUserAttribute:input_type -> gatehouse.v1.RemoveUserAttributeRequest
+	36, // 72: gatehouse.v1.AdminService.SetExternalId:input_type -> gatehouse.v1.SetExternalIdRequest
+	38, // 73: gatehouse.v1.AdminService.DeleteExternalId:input_type -> gatehouse.v1.DeleteExternalIdRequest
+	40, // 74: gatehouse.v1.AdminService.CreateGroup:input_type -> gatehouse.v1.CreateGroupRequest
+	42, // 75: gatehouse.v1.AdminService.GetGroup:input_type -> gatehouse.v1.GetGroupRequest
+	44, // 76: gatehouse.v1.AdminService.ListGroups:input_type -> gatehouse.v1.ListGroupsRequest
+	46, // 77: gatehouse.v1.AdminService.UpdateGroup:input_type -> gatehouse.v1.UpdateGroupRequest
+	48, // 78: gatehouse.v1.AdminService.DeleteGroup:input_type -> gatehouse.v1.DeleteGroupRequest
+	50, // 79: gatehouse.v1.AdminService.AddGroupMember:input_type -> gatehouse.v1.AddGroupMemberRequest
+	52, // 80: gatehouse.v1.AdminService.RemoveGroupMember:input_type -> gatehouse.v1.RemoveGroupMemberRequest
+	54, // 81: gatehouse.v1.AdminService.AddGroupAttribute:input_type -> gatehouse.v1.AddGroupAttributeRequest
+	56, // 82: gatehouse.v1.AdminService.RemoveGroupAttribute:input_type -> gatehouse.v1.RemoveGroupAttributeRequest
+	58, // 83: gatehouse.v1.AdminService.CreateIam:input_type -> gatehouse.v1.CreateIamRequest
+	60, // 84: gatehouse.v1.AdminService.PutIam:input_type -> gatehouse.v1.PutIamRequest
+	62, // 85: gatehouse.v1.AdminService.GetIam:input_type -> gatehouse.v1.GetIamRequest
+	64, // 86: gatehouse.v1.AdminService.ListIams:input_type -> gatehouse.v1.ListIamsRequest
+	66, // 87: gatehouse.v1.AdminService.DeleteIam:input_type -> gatehouse.v1.DeleteIamRequest
+	68, // 88: gatehouse.v1.AdminService.CreateToken:input_type -> gatehouse.v1.CreateTokenRequest
+	70, // 89: gatehouse.v1.AdminService.ListTokens:input_type -> gatehouse.v1.ListTokensRequest
+	72, // 90: gatehouse.v1.AdminService.DeleteToken:input_type -> gatehouse.v1.DeleteTokenRequest
+	74, // 91: gatehouse.v1.AdminService.ListAudit:input_type -> gatehouse.v1.ListAuditRequest
+	76, // 92: gatehouse.v1.AdminService.GetUsageMetrics:input_type -> gatehouse.v1.GetUsageMetricsRequest
+	78, // 93: gatehouse.v1.AdminService.ReloadPolicies:input_type -> gatehouse.v1.ReloadPoliciesRequest
+	11, // 94: gatehouse.v1.AdminService.CreateUser:output_type -> gatehouse.v1.CreateUserResponse
+	13, // 95: gatehouse.v1.AdminService.ListUsers:output_type -> gatehouse.v1.ListUsersResponse
+	15, // 96: gatehouse.v1.AdminService.GetUser:output_type -> gatehouse.v1.GetUserResponse
+	17, // 97: gatehouse.v1.AdminService.UpdateUser:output_type -> gatehouse.v1.UpdateUserResponse
+	19, // 98: gatehouse.v1.AdminService.DisableUser:output_type -> gatehouse.v1.DisableUserResponse
+	21, // 99: gatehouse.v1.AdminService.EnableUser:output_type -> gatehouse.v1.EnableUserResponse
+	23, // 100: gatehouse.v1.AdminService.DeleteUser:output_type -> gatehouse.v1.DeleteUserResponse
+	25, // 101: gatehouse.v1.AdminService.MigrateUser:output_type -> gatehouse.v1.MigrateUserResponse
+	27, // 102: gatehouse.v1.AdminService.SyncUser:output_type -> gatehouse.v1.SyncUserResponse
+	29, // 103: gatehouse.v1.AdminService.GrantPermission:output_type -> gatehouse.v1.GrantPermissionResponse
+	31, // 104: gatehouse.v1.AdminService.RevokePermission:output_type -> gatehouse.v1.RevokePermissionResponse
+	33, // 105: gatehouse.v1.AdminService.AddUserAttribute:output_type -> gatehouse.v1.AddUserAttributeResponse
+	35, // 106: gatehouse.v1.AdminService.RemoveUserAttribute:output_type -> gatehouse.v1.RemoveUserAttributeResponse
+	37, // 107: gatehouse.v1.AdminService.SetExternalId:output_type -> gatehouse.v1.SetExternalIdResponse
+	39, // 108: gatehouse.v1.AdminService.DeleteExternalId:output_type -> gatehouse.v1.DeleteExternalIdResponse
+	41, // 109: gatehouse.v1.AdminService.CreateGroup:output_type -> gatehouse.v1.CreateGroupResponse
+	43, // 110: gatehouse.v1.AdminService.GetGroup:output_type -> gatehouse.v1.GetGroupResponse
+	45, // 111: gatehouse.v1.AdminService.ListGroups:output_type -> gatehouse.v1.ListGroupsResponse
+	47, // 112: gatehouse.v1.AdminService.UpdateGroup:output_type -> gatehouse.v1.UpdateGroupResponse
+	49, // 113: gatehouse.v1.AdminService.DeleteGroup:output_type -> gatehouse.v1.DeleteGroupResponse
+	51, // 114: gatehouse.v1.AdminService.AddGroupMember:output_type -> gatehouse.v1.AddGroupMemberResponse
+	53, // 115: gatehouse.v1.AdminService.RemoveGroupMember:output_type -> gatehouse.v1.RemoveGroupMemberResponse
+	55, // 116: gatehouse.v1.AdminService.AddGroupAttribute:output_type -> gatehouse.v1.AddGroupAttributeResponse
+	57, // 117: gatehouse.v1.AdminService.RemoveGroupAttribute:output_type -> gatehouse.v1.RemoveGroupAttributeResponse
+	59, // 118: gatehouse.v1.AdminService.CreateIam:output_type -> gatehouse.v1.CreateIamResponse
+	61, // 119: gatehouse.v1.AdminService.PutIam:output_type -> gatehouse.v1.PutIamResponse
+	63, // 120: gatehouse.v1.AdminService.GetIam:output_type -> gatehouse.v1.GetIamResponse
+	65, // 121: gatehouse.v1.AdminService.ListIams:output_type -> gatehouse.v1.ListIamsResponse
+	67, // 122: gatehouse.v1.AdminService.DeleteIam:output_type -> gatehouse.v1.DeleteIamResponse
+	69, // 123: gatehouse.v1.AdminService.CreateToken:output_type -> gatehouse.v1.CreateTokenResponse
+	71, // 124: gatehouse.v1.AdminService.ListTokens:output_type -> gatehouse.v1.ListTokensResponse
+	73, // 125: gatehouse.v1.AdminService.DeleteToken:output_type -> gatehouse.v1.DeleteTokenResponse
+	75, // 126: gatehouse.v1.AdminService.ListAudit:output_type -> gatehouse.v1.ListAuditResponse
+	77, // 127: gatehouse.v1.AdminService.GetUsageMetrics:output_type -> gatehouse.v1.GetUsageMetricsResponse
+	79, // 128: gatehouse.v1.AdminService.ReloadPolicies:output_type -> gatehouse.v1.ReloadPoliciesResponse
+	94, // [94:129] is the sub-list for method output_type
+	59, // [59:94] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_gatehouse_v1_admin_proto_init() }
@@ -4601,7 +4835,7 @@ func file_gatehouse_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gatehouse_v1_admin_proto_rawDesc), len(file_gatehouse_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   82,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

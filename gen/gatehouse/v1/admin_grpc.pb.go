@@ -51,6 +51,7 @@ const (
 	AdminService_EnableUser_FullMethodName           = "/gatehouse.v1.AdminService/EnableUser"
 	AdminService_DeleteUser_FullMethodName           = "/gatehouse.v1.AdminService/DeleteUser"
 	AdminService_MigrateUser_FullMethodName          = "/gatehouse.v1.AdminService/MigrateUser"
+	AdminService_SyncUser_FullMethodName             = "/gatehouse.v1.AdminService/SyncUser"
 	AdminService_GrantPermission_FullMethodName      = "/gatehouse.v1.AdminService/GrantPermission"
 	AdminService_RevokePermission_FullMethodName     = "/gatehouse.v1.AdminService/RevokePermission"
 	AdminService_AddUserAttribute_FullMethodName     = "/gatehouse.v1.AdminService/AddUserAttribute"
@@ -107,8 +108,17 @@ type AdminServiceClient interface {
 	// be the word DELETE, so that a slip cannot destroy a user.
 	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error)
 	// MigrateUser moves a user to another identity provider, keeping their
-	// permissions, groups and attributes.
+	// permissions, groups and attributes set by hand. When the new provider has
+	// a user-info endpoint the user is synced from it at once (see SyncUser);
+	// the migration stands whatever the sync's outcome, which user.sync shows.
 	MigrateUser(ctx context.Context, in *MigrateUserRequest, opts ...grpc.CallOption) (*MigrateUserResponse, error)
+	// SyncUser syncs a user from their identity provider's user-info endpoint
+	// now: its groups and authorizations become memberships and attributes
+	// owned by the provider, replacing those it owned before; ones set by hand
+	// are never touched. When the endpoint gives no usable answer nothing
+	// changes but user.sync, and the call is UNAVAILABLE saying why. A user
+	// whose provider has no endpoint is INVALID_ARGUMENT.
+	SyncUser(ctx context.Context, in *SyncUserRequest, opts ...grpc.CallOption) (*SyncUserResponse, error)
 	// GrantPermission grants one permission; granting a held one is a no-op.
 	GrantPermission(ctx context.Context, in *GrantPermissionRequest, opts ...grpc.CallOption) (*GrantPermissionResponse, error)
 	// RevokePermission revokes one permission; one not held is NOT_FOUND.
@@ -258,6 +268,16 @@ func (c *adminServiceClient) MigrateUser(ctx context.Context, in *MigrateUserReq
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MigrateUserResponse)
 	err := c.cc.Invoke(ctx, AdminService_MigrateUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) SyncUser(ctx context.Context, in *SyncUserRequest, opts ...grpc.CallOption) (*SyncUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SyncUserResponse)
+	err := c.cc.Invoke(ctx, AdminService_SyncUser_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -552,8 +572,17 @@ type AdminServiceServer interface {
 	// be the word DELETE, so that a slip cannot destroy a user.
 	DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error)
 	// MigrateUser moves a user to another identity provider, keeping their
-	// permissions, groups and attributes.
+	// permissions, groups and attributes set by hand. When the new provider has
+	// a user-info endpoint the user is synced from it at once (see SyncUser);
+	// the migration stands whatever the sync's outcome, which user.sync shows.
 	MigrateUser(context.Context, *MigrateUserRequest) (*MigrateUserResponse, error)
+	// SyncUser syncs a user from their identity provider's user-info endpoint
+	// now: its groups and authorizations become memberships and attributes
+	// owned by the provider, replacing those it owned before; ones set by hand
+	// are never touched. When the endpoint gives no usable answer nothing
+	// changes but user.sync, and the call is UNAVAILABLE saying why. A user
+	// whose provider has no endpoint is INVALID_ARGUMENT.
+	SyncUser(context.Context, *SyncUserRequest) (*SyncUserResponse, error)
 	// GrantPermission grants one permission; granting a held one is a no-op.
 	GrantPermission(context.Context, *GrantPermissionRequest) (*GrantPermissionResponse, error)
 	// RevokePermission revokes one permission; one not held is NOT_FOUND.
@@ -652,6 +681,9 @@ func (UnimplementedAdminServiceServer) DeleteUser(context.Context, *DeleteUserRe
 }
 func (UnimplementedAdminServiceServer) MigrateUser(context.Context, *MigrateUserRequest) (*MigrateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MigrateUser not implemented")
+}
+func (UnimplementedAdminServiceServer) SyncUser(context.Context, *SyncUserRequest) (*SyncUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SyncUser not implemented")
 }
 func (UnimplementedAdminServiceServer) GrantPermission(context.Context, *GrantPermissionRequest) (*GrantPermissionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GrantPermission not implemented")
@@ -892,6 +924,24 @@ func _AdminService_MigrateUser_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdminServiceServer).MigrateUser(ctx, req.(*MigrateUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_SyncUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SyncUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).SyncUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_SyncUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).SyncUser(ctx, req.(*SyncUserRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1402,6 +1452,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MigrateUser",
 			Handler:    _AdminService_MigrateUser_Handler,
+		},
+		{
+			MethodName: "SyncUser",
+			Handler:    _AdminService_SyncUser_Handler,
 		},
 		{
 			MethodName: "GrantPermission",

@@ -82,7 +82,27 @@ func userToProto(u directory.User) *gatehousev1.User {
 		Groups:      u.Groups,
 		Attributes:  attributesToProto(u.Attributes),
 		ExternalIds: u.ExternalIDs,
+		Sync:        syncStateToProto(u.Sync),
 	}
+}
+
+func syncStateToProto(st *directory.SyncState) *gatehousev1.SyncState {
+	if st == nil {
+		return nil
+	}
+	out := &gatehousev1.SyncState{
+		Iam:        st.IAM,
+		LastError:  st.LastError,
+		Groups:     st.Groups,
+		Attributes: attributesToProto(st.Attributes),
+	}
+	if st.LastSyncAt != nil {
+		out.LastSyncAt = timestamp(*st.LastSyncAt)
+	}
+	if st.LastSuccessAt != nil {
+		out.LastSuccessAt = timestamp(*st.LastSuccessAt)
+	}
+	return out
 }
 
 func usersToProto(us []directory.User) []*gatehousev1.User {

@@ -27,6 +27,8 @@ func codeOf(kind error) (codes.Code, bool) {
 		return codes.NotFound, true
 	case errors.Is(kind, directory.ErrConflict):
 		return codes.AlreadyExists, true
+	case errors.Is(kind, directory.ErrUnavailable):
+		return codes.Unavailable, true
 	case errors.Is(kind, context.Canceled):
 		// The caller went away; it will never read this, and it is no server
 		// fault worth an error log.
@@ -46,6 +48,7 @@ var fallbackMessages = map[codes.Code]string{
 	codes.PermissionDenied: "permission denied",
 	codes.NotFound:         "not found",
 	codes.AlreadyExists:    "already exists",
+	codes.Unavailable:      "a service gatehouse depends on is unavailable",
 	codes.Canceled:         "request canceled",
 	codes.DeadlineExceeded: "deadline exceeded",
 }

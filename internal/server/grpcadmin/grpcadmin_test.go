@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,6 +64,10 @@ type env struct {
 	// reloadErr, when set, is the error the policy reloader answers with.
 	// Atomic because the server's goroutines read it.
 	reloadErr atomic.Pointer[string]
+	// userInfoURL is a real user-info endpoint on loopback; it answers
+	// userInfoStatus (200 with one group and one authorization by default).
+	userInfoURL    string
+	userInfoStatus atomic.Int32
 }
 
 // serve starts srv on a loopback port and returns a client connection to it;
@@ -99,6 +105,15 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	e := &env{st: st, tokens: map[string]string{}}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code := int(e.userInfoStatus.Load()); code != 0 {
+			w.WriteHeader(code)
+			return
+		}
+		_, _ = w.Write([]byte(`{"groups": [{"name": "synced"}], "authorizations": {"level": ["1"]}}`))
+	}))
+	t.Cleanup(up.Close)
+	e.userInfoURL = up.URL + "/userinfo"
 	// The policy engine is another package's job; admin.Service only needs
 	// its reload hook, which here succeeds or fails on demand.
 	reload := func(context.Context) error {
@@ -145,6 +160,19 @@ func (e *env) seed(t *testing.T) {
 		if name == "bob" {
 			e.bobTokenID = resp.GetToken().GetId()
 		}
+	}
+}
+
+// moveToCorp creates identity provider "corp", with the loopback user-info
+// endpoint, and migrates username to it (which syncs them once).
+func (e *env) moveToCorp(username string) {
+	boot := e.as("boot")
+	if _, err := e.client.PutIam(boot, &pb.PutIamRequest{Iam: &pb.Iam{Id: "corp", DisplayName: "Corp",
+		UserInfo: &pb.UserInfoEndpoint{Uri: e.userInfoURL}}}); err != nil {
+		panic(err)
+	}
+	if _, err := e.client.MigrateUser(boot, &pb.MigrateUserRequest{Username: username, Iam: "corp"}); err != nil {
+		panic(err)
 	}
 }
 
@@ -224,6 +252,10 @@ var everyRPC = map[string]callFn{
 	},
 	"MigrateUser": func(ctx context.Context, e *env) (proto.Message, error) {
 		return e.client.MigrateUser(ctx, &pb.MigrateUserRequest{Username: bob, Iam: "okta"})
+	},
+	"SyncUser": func(ctx context.Context, e *env) (proto.Message, error) {
+		e.moveToCorp(bob)
+		return e.client.SyncUser(ctx, &pb.SyncUserRequest{Username: bob})
 	},
 	"GrantPermission": func(ctx context.Context, e *env) (proto.Message, error) {
 		return e.client.GrantPermission(ctx, &pb.GrantPermissionRequest{Username: bob, Permission: "GOVERNANCE"})
@@ -1070,10 +1102,12 @@ func TestGroupRPCs(t *testing.T) {
 }
 
 func TestIamRPCs(t *testing.T) {
-	withSecret := &pb.Iam{
-		Id: "azure", DisplayName: "Azure AD",
-		UserInfo:       &pb.UserInfoEndpoint{Uri: "https://idp.example.com/userinfo", Username: "svc", Password: "s3cret"},
-		ProfileMapping: map[string]string{"trino": "preferred_username"},
+	withSecret := func(e *env) *pb.Iam {
+		return &pb.Iam{
+			Id: "azure", DisplayName: "Azure AD",
+			UserInfo:       &pb.UserInfoEndpoint{Uri: e.userInfoURL, Username: "svc", Password: "s3cret"},
+			ProfileMapping: map[string]string{"trino": "preferred_username"},
+		}
 	}
 	noPassword := func(t *testing.T, i *pb.Iam) {
 		t.Helper()
@@ -1085,12 +1119,12 @@ func TestIamRPCs(t *testing.T) {
 		{
 			name: "PutIam stores and never returns the password",
 			call: func(ctx context.Context, e *env) (proto.Message, error) {
-				return e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret})
+				return e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret(e)})
 			},
 			check: func(t *testing.T, e *env, resp proto.Message) {
 				i := resp.(*pb.PutIamResponse).GetIam()
 				noPassword(t, i)
-				if i.GetUserInfo().GetUri() != withSecret.UserInfo.Uri || i.GetProfileMapping()["trino"] != "preferred_username" || i.GetCreatedAt() == nil {
+				if i.GetUserInfo().GetUri() != e.userInfoURL || i.GetProfileMapping()["trino"] != "preferred_username" || i.GetCreatedAt() == nil {
 					t.Errorf("iam = %v", i)
 				}
 				got, err := e.client.GetIam(e.as("boot"), &pb.GetIamRequest{Id: "azure"})
@@ -1114,7 +1148,7 @@ func TestIamRPCs(t *testing.T) {
 		{
 			name: "PutIam keeps the stored password when it is not sent back",
 			call: func(ctx context.Context, e *env) (proto.Message, error) {
-				if _, err := e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret}); err != nil {
+				if _, err := e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret(e)}); err != nil {
 					return nil, err
 				}
 				got, err := e.client.GetIam(ctx, &pb.GetIamRequest{Id: "azure"})
@@ -1144,7 +1178,7 @@ func TestIamRPCs(t *testing.T) {
 		{
 			name: "CreateIam",
 			call: func(ctx context.Context, e *env) (proto.Message, error) {
-				return e.client.CreateIam(ctx, &pb.CreateIamRequest{Iam: withSecret})
+				return e.client.CreateIam(ctx, &pb.CreateIamRequest{Iam: withSecret(e)})
 			},
 			check: func(t *testing.T, e *env, resp proto.Message) {
 				i := resp.(*pb.CreateIamResponse).GetIam()
@@ -1209,7 +1243,7 @@ func TestIamRPCs(t *testing.T) {
 		{
 			name: "ListIams never returns passwords",
 			call: func(ctx context.Context, e *env) (proto.Message, error) {
-				if _, err := e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret}); err != nil {
+				if _, err := e.client.PutIam(ctx, &pb.PutIamRequest{Iam: withSecret(e)}); err != nil {
 					return nil, err
 				}
 				return e.client.ListIams(ctx, &pb.ListIamsRequest{})

@@ -107,3 +107,10 @@ func (s *Server) DeleteExternalId(ctx context.Context, req *gatehousev1.DeleteEx
 		return &gatehousev1.DeleteExternalIdResponse{User: userToProto(u)}, err
 	})
 }
+
+func (s *Server) SyncUser(ctx context.Context, req *gatehousev1.SyncUserRequest) (*gatehousev1.SyncUserResponse, error) {
+	return call(ctx, func(p admin.Principal) (*gatehousev1.SyncUserResponse, error) {
+		u, err := s.svc.SyncUser(ctx, p, req.GetUsername())
+		return &gatehousev1.SyncUserResponse{User: userToProto(u)}, err
+	})
+}

@@ -129,6 +129,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, e.Code = http.StatusNotFound, "not_found"
 	case errors.Is(err, directory.ErrConflict):
 		status, e.Code = http.StatusConflict, "conflict"
+	case errors.Is(err, directory.ErrUnavailable):
+		status, e.Code = http.StatusBadGateway, "unavailable"
 	default:
 		a.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path,
 			"requestId", admin.RequestID(r.Context()), "err", err)

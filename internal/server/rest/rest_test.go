@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-authz/gatehouse/internal/config"
 	"github.com/gatehouse-authz/gatehouse/internal/server/servertest"
 )
 
@@ -45,6 +49,54 @@ type step struct {
 	// WantAbsent lists strings that must not occur anywhere in the body.
 	WantAbsent []string `json:"wantAbsent,omitempty"`
 	SaveToken  string   `json:"saveToken,omitempty"` // keep the answer's "secret" under this name
+	// Upstream sets what the case's loopback user-info endpoint answers; a
+	// step with only Upstream sends nothing to gatehouse.
+	Upstream *upstreamAnswer `json:"upstream,omitempty"`
+}
+
+// Every case gets a real user-info endpoint on loopback, whose URL its steps
+// write as ${USERINFO_URL} (in paths, bodies and wants), and a loopback
+// address nothing listens on as ${UNREACHABLE_URL}.
+type upstreamAnswer struct {
+	Path   string          `json:"path"` // "" is "/"
+	Status int             `json:"status,omitempty"`
+	Body   json.RawMessage `json:"body,omitempty"`
+	// BasicAuth, "user:password", is then required: anything else is a 401.
+	BasicAuth string `json:"basicAuth,omitempty"`
+	// UserID, when set, is the only ?userid= answered; others get a 404.
+	UserID string `json:"userid,omitempty"`
+}
+
+type upstream struct {
+	mu      sync.Mutex
+	answers map[string]upstreamAnswer
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	a, ok := u.answers[r.URL.Path]
+	u.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if a.BasicAuth != "" {
+		user, pw, _ := r.BasicAuth()
+		if user+":"+pw != a.BasicAuth {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+	}
+	if a.UserID != "" && r.URL.Query().Get("userid") != a.UserID {
+		http.NotFound(w, r)
+		return
+	}
+	if a.Status != 0 && a.Status != http.StatusOK {
+		w.WriteHeader(a.Status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(a.Body)
 }
 
 func TestREST(t *testing.T) {
@@ -73,9 +125,40 @@ func TestREST(t *testing.T) {
 }
 
 func runCase(t *testing.T, c testCase) {
-	srv := servertest.Start(t, "")
+	// One retry: failing upstream steps stay quick, and retrying is covered.
+	srv := servertest.Start(t, "", func(c *config.Config) { c.UserInfoRetries, c.UserInfoTimeout = 1, 2*time.Second })
+	up := &upstream{answers: map[string]upstreamAnswer{}}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	vars := strings.NewReplacer("${USERINFO_URL}", upSrv.URL, "${UNREACHABLE_URL}", closed.URL)
 	tokens := map[string]string{"admin": servertest.AdminToken, "bad": "not-a-real-token", "none": ""}
 	for i, s := range c.Steps {
+		if s.Upstream != nil {
+			a := *s.Upstream
+			if a.Path == "" {
+				a.Path = "/"
+			}
+			a.Body = json.RawMessage(vars.Replace(string(a.Body)))
+			up.mu.Lock()
+			up.answers[a.Path] = a
+			up.mu.Unlock()
+			if s.Method == "" {
+				continue
+			}
+		}
+		s.Path = vars.Replace(s.Path)
+		if s.Body != nil {
+			s.Body = json.RawMessage(vars.Replace(string(s.Body)))
+		}
+		if s.RawBody != nil {
+			raw := vars.Replace(*s.RawBody)
+			s.RawBody = &raw
+		}
+		if s.Want != nil {
+			s.Want = json.RawMessage(vars.Replace(string(s.Want)))
+		}
 		label := fmt.Sprintf("step %d: %s %s as %s", i+1, s.Method, s.Path, s.As)
 		tok, ok := tokens[s.As]
 		if !ok {

@@ -17,7 +17,7 @@ func (a *API) routes() {
 	a.handle("GET /api/v1/users", a.listUsers)
 	a.handle("GET /api/v1/users/{username}", a.getUser)
 	a.handle("PATCH /api/v1/users/{username}", a.updateUser)
-	a.handle("POST /api/v1/users/{action}", a.userAction) // {username}:disable|enable|migrate
+	a.handle("POST /api/v1/users/{action}", a.userAction) // {username}:disable|enable|migrate|sync
 	a.handle("DELETE /api/v1/users/{username}", a.deleteUser)
 	a.handle("POST /api/v1/users/{username}/permissions", a.grant)
 	a.handle("DELETE /api/v1/users/{username}/permissions/{permission}", a.revoke)
@@ -98,7 +98,7 @@ func (a *API) updateUser(r *http.Request, p admin.Principal) (any, int, error) {
 }
 
 // userAction serves the custom methods POST /users/{username}:disable,
-// :enable and :migrate (AIP-136 style).
+// :enable, :migrate and :sync (AIP-136 style).
 func (a *API) userAction(r *http.Request, p admin.Principal) (any, int, error) {
 	target := r.PathValue("action")
 	i := strings.LastIndexByte(target, ':')
@@ -120,6 +120,10 @@ func (a *API) userAction(r *http.Request, p admin.Principal) (any, int, error) {
 			return nil, 0, err
 		}
 		u, err = a.svc.MigrateUser(r.Context(), p, username, req.IAM, req.UserID)
+	case "sync":
+		// From the user's identity provider's user-info endpoint, now; a
+		// failed sync is a 502 saying why, and shows on the user.
+		u, err = a.svc.SyncUser(r.Context(), p, username)
 	default:
 		return nil, 0, directory.NotFound("action", action)
 	}

@@ -119,7 +119,8 @@ func (t *tx) DeleteGroup(ctx context.Context, name string) error {
 	return err
 }
 
-// AddMember implements store.Tx.
+// AddMember implements store.Tx. An IAM-owned membership becomes manual:
+// the conflicting row is only updated (and counted) when it was owned.
 func (t *tx) AddMember(ctx context.Context, group, username string) (bool, error) {
 	user := directory.NormalizeUsername(username)
 	if err := t.requireGroup(ctx, group); err != nil {
@@ -129,7 +130,8 @@ func (t *tx) AddMember(ctx context.Context, group, username string) (bool, error
 		return false, err
 	}
 	n, err := t.execCount(ctx, "add member", nil,
-		"INSERT INTO group_members (group_name, username) VALUES (?, ?) ON CONFLICT DO NOTHING", group, user)
+		"INSERT INTO group_members (group_name, username) VALUES (?, ?)"+
+			" ON CONFLICT (group_name, username) DO UPDATE SET iam = '' WHERE group_members.iam <> ''", group, user)
 	return n == 1, err
 }
 

@@ -33,14 +33,16 @@ func (t *tx) RevokePermission(ctx context.Context, username string, p directory.
 	return notFound("user %q does not hold permission %s", name, p)
 }
 
-// AddUserAttribute implements store.Tx.
+// AddUserAttribute implements store.Tx. An IAM-owned value becomes manual,
+// as in AddMember.
 func (t *tx) AddUserAttribute(ctx context.Context, username, name, value string) (bool, error) {
 	user := directory.NormalizeUsername(username)
 	if err := t.requireUser(ctx, user); err != nil {
 		return false, err
 	}
 	n, err := t.execCount(ctx, "add user attribute", nil,
-		"INSERT INTO user_attributes (username, name, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", user, name, value)
+		"INSERT INTO user_attributes (username, name, value) VALUES (?, ?, ?)"+
+			" ON CONFLICT (username, name, value) DO UPDATE SET iam = '' WHERE user_attributes.iam <> ''", user, name, value)
 	return n == 1, err
 }
 

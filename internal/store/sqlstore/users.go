@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-authz/gatehouse/internal/directory"
 	"github.com/gatehouse-authz/gatehouse/internal/store"
@@ -94,7 +95,9 @@ func (r *reader) loadUsers(ctx context.Context, clause string, args ...any) ([]d
 	}
 	span := []any{users[0].Email, users[len(users)-1].Email}
 
-	var name, a, b string
+	var name, a, b, iam, lastError string
+	var lastSync, lastSuccess time.Time
+	lastSuccessCol := scanTime(&lastSuccess)
 	details := []struct {
 		what, query string
 		dest        []any
@@ -102,12 +105,35 @@ func (r *reader) loadUsers(ctx context.Context, clause string, args ...any) ([]d
 	}{
 		{"list permissions", "SELECT username, permission FROM user_permissions WHERE username BETWEEN ? AND ?",
 			[]any{&name, &a}, func(u *directory.User) { u.Permissions = append(u.Permissions, directory.Permission(a)) }},
-		{"list memberships", "SELECT username, group_name FROM group_members WHERE username BETWEEN ? AND ?",
-			[]any{&name, &a}, func(u *directory.User) { u.Groups = append(u.Groups, a) }},
-		{"list user attributes", "SELECT username, name, value FROM user_attributes WHERE username BETWEEN ? AND ?",
-			[]any{&name, &a, &b}, func(u *directory.User) { u.Attributes[a] = append(u.Attributes[a], b) }},
+		{"list memberships", "SELECT username, group_name, iam FROM group_members WHERE username BETWEEN ? AND ?",
+			[]any{&name, &a, &iam}, func(u *directory.User) {
+				u.Groups = append(u.Groups, a)
+				if iam != "" {
+					st := syncState(u)
+					st.Groups = append(st.Groups, a)
+				}
+			}},
+		{"list user attributes", "SELECT username, name, value, iam FROM user_attributes WHERE username BETWEEN ? AND ?",
+			[]any{&name, &a, &b, &iam}, func(u *directory.User) {
+				u.Attributes[a] = append(u.Attributes[a], b)
+				if iam != "" {
+					st := syncState(u)
+					st.Attributes[a] = append(st.Attributes[a], b)
+				}
+			}},
 		{"list external ids", "SELECT username, platform, name FROM external_ids WHERE username BETWEEN ? AND ?",
 			[]any{&name, &a, &b}, func(u *directory.User) { u.ExternalIDs[a] = b }},
+		{"list sync states", "SELECT username, iam, last_sync_at, last_success_at, last_error FROM user_sync WHERE username BETWEEN ? AND ?",
+			[]any{&name, &iam, scanTime(&lastSync), lastSuccessCol, &lastError}, func(u *directory.User) {
+				st := syncState(u)
+				st.IAM, st.LastError = iam, lastError
+				at := lastSync
+				st.LastSyncAt = &at
+				if lastSuccessCol.valid {
+					ok := lastSuccess
+					st.LastSuccessAt = &ok
+				}
+			}},
 	}
 	for _, d := range details {
 		err := r.each(ctx, d.what, d.query, span, d.dest, func() error {
@@ -124,8 +150,21 @@ func (r *reader) loadUsers(ctx context.Context, clause string, args ...any) ([]d
 		sortPermissions(users[i].Permissions)
 		slices.Sort(users[i].Groups)
 		sortValues(users[i].Attributes)
+		if st := users[i].Sync; st != nil {
+			slices.Sort(st.Groups)
+			sortValues(st.Attributes)
+		}
 	}
 	return users, nil
+}
+
+// syncState returns u's sync state, creating an empty one on first use: a
+// user has one once the sync tried them or an IAM owns any of their details.
+func syncState(u *directory.User) *directory.SyncState {
+	if u.Sync == nil {
+		u.Sync = &directory.SyncState{Groups: []string{}, Attributes: directory.Attributes{}}
+	}
+	return u.Sync
 }
 
 // sortPermissions orders permissions as directory.Permissions lists them,

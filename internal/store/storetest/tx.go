@@ -41,6 +41,11 @@ func testRollback(t *testing.T, s store.Store) {
 				return err
 			},
 			func() error { u := keep; u.Disabled = true; return tx.UpdateUser(ctx, u) },
+			func() error { _, err := tx.AddIAMMember(ctx, "g", "alice@x.io", "corp"); return err },
+			func() error { _, err := tx.AddIAMUserAttribute(ctx, "keep@x.io", "team", "data", "corp"); return err },
+			func() error {
+				return tx.SetSyncState(ctx, "keep@x.io", directory.SyncState{IAM: "corp", LastSyncAt: &t0})
+			},
 		}
 		for i, step := range steps {
 			if err := step(); err != nil {
@@ -127,6 +132,18 @@ func testRevision(t *testing.T, s store.Store) {
 				return err
 			}
 			return errBoom
+		}, false},
+		{"iam-owned writes", func(tx store.Tx) error {
+			if _, err := tx.AddIAMMember(ctx, "g", "b@x.io", "corp"); err != nil {
+				return err
+			}
+			_, err := tx.AddIAMUserAttribute(ctx, "b@x.io", "team", "data", "corp")
+			return err
+		}, true},
+		// Policies do not read the sync state: recording an attempt that
+		// changed nothing must not make decision caches refresh.
+		{"sync state only", func(tx store.Tx) error {
+			return tx.SetSyncState(ctx, "b@x.io", directory.SyncState{IAM: "corp", LastSyncAt: &t0, LastError: "timeout"})
 		}, false},
 		{"delete", func(tx store.Tx) error { return tx.DeleteUser(ctx, "a@x.io") }, true},
 	}
@@ -277,6 +294,12 @@ func testReopen(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 			func() error { return tx.CreateGroup(ctx, newGroup("g")) },
 			func() error { _, err := tx.AddMember(ctx, "g", "alice@x.io"); return err },
 			func() error { _, err := tx.AddGroupAttribute(ctx, "g", "tier", "gold"); return err },
+			func() error { return tx.CreateGroup(ctx, newGroup("synced")) },
+			func() error { _, err := tx.AddIAMMember(ctx, "synced", "alice@x.io", "corp"); return err },
+			func() error { _, err := tx.AddIAMUserAttribute(ctx, "alice@x.io", "team", "data", "corp"); return err },
+			func() error {
+				return tx.SetSyncState(ctx, "alice@x.io", directory.SyncState{IAM: "corp", LastSyncAt: &t1, LastSuccessAt: &t0, LastError: "x"})
+			},
 			func() error {
 				return tx.CreateToken(ctx, directory.Token{ID: "t", Username: "alice@x.io", Hash: "h", CreatedAt: t0, ExpiresAt: &t1})
 			},
