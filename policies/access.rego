@@ -10,6 +10,11 @@ _INFORMATION_SCHEMA := "information_schema"
 # owner implies all implies read-only.
 
 _cat_level(c) := ls[0] if {
+	# (a catalog name that is not a string matches no regex: the last case)
+	f := _user_facets
+	ls := [level | some [m, lit, re, level] in _catalog_tuples; regex.match(m, c); object.subset(f, lit); _re_ok(re)]
+} else := ls[0] if {
+	not is_string(c)
 	ls := [n.level | some n in _catalog_rules; _om(n.catalog, c)]
 } else := 0
 
@@ -35,8 +40,17 @@ _schema_owner_rule(c, s) if {
 # Tables: the first matching rule (undefined when none matches).
 
 _table_rule(c, s, t) := ns[0] if {
+	key := concat("\u0000", [c, s, t])
+	strings.count(key, "\u0000") == 2
+	f := _user_facets
+	ns := [x | some [m, lit, re, x] in _table_tuples; regex.match(m, key); object.subset(f, lit); _re_ok(re)]
+} else := ns[0] if {
+	not _plain_names([c, s, t])
 	ns := [n | some n in _table_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.table, t)]
 }
+
+# Names that are strings without NUL characters (as Trino's are).
+_plain_names(xs) if strings.count(concat("\u0000", xs), "\u0000") == count(xs) - 1
 
 _table_perm(c, s, _, p) if {
 	_cat_level(c) >= _priv_level(p)
@@ -60,30 +74,29 @@ _any_table_perm(c, s, t) if {
 	count(_table_rule(c, s, t).privs) > 0
 }
 
-# Column names the rule forbids (allow: false).
-_restricted(n) := {c.name | some c in object.get(n.rule, "columns", []); object.get(c, "allow", true) == false}
-
+# The rule grants SELECT or GRANT_SELECT and allows every column selected.
 _can_select(n, columns) if {
-	_selectable(n)
-	restricted := _restricted(n)
+	n.select == true
+	_columns_allowed(n.restricted, columns)
+}
+
+_columns_allowed(set(), _) := true
+
+_columns_allowed(restricted, columns) if {
+	count(restricted) > 0
 	every col in columns {
 		not col in restricted
 	}
 }
 
-_selectable(n) if "SELECT" in n.privs
-
-_selectable(n) if "GRANT_SELECT" in n.privs
-
-_select_columns(c, s, _, _) if {
-	_cat_level(c) >= 1
-	s == _INFORMATION_SCHEMA
-}
+_select_columns(c, "information_schema", _, _) if _cat_level(c) >= 1
 
 _select_columns(c, s, t, columns) if {
+	s != "information_schema"
 	_cat_level(c) >= 1
-	s != _INFORMATION_SCHEMA
-	_can_select(_table_rule(c, s, t), columns)
+	n := _table_rule(c, s, t)
+	n.select == true
+	_columns_allowed(n.restricted, columns)
 }
 
 _create_view_select(c, s, _, _) if {
@@ -109,7 +122,7 @@ _visible_column_indices(c, s, t, columns) := set() if {
 	n := _table_rule(c, s, t)
 	count(n.privs - {"SELECT", "GRANT_SELECT"}) > 0
 } else := {i | some i, col in columns; not col in r} if {
-	r := _restricted(_table_rule(c, s, t))
+	r := _table_rule(c, s, t).restricted
 }
 
 # ---------------------------------------------------------------------------
@@ -155,7 +168,15 @@ _catalog_property(c, p) if {
 # Queries. A rule without queryOwner matches both ExecuteQuery (no owner) and the
 # owner checks; a rule with queryOwner matches only owner checks.
 
+_query_access(mode, null) if {
+	# ExecuteQuery: only rules without queryOwner match
+	f := _user_facets
+	ms := [m | some [owner, lit, re, m] in _query_tuples; owner == null; object.subset(f, lit); _re_ok(re)]
+	mode in ms[0]
+}
+
 _query_access(mode, owner) if {
+	owner != null
 	ms := [n.modes | some n in _query_rules; _query_owner_ok(n.owner, owner)]
 	mode in ms[0]
 }

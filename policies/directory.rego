@@ -19,15 +19,18 @@ _trino_key(name) := lower(name) if {
 	data.gatehouse.settings.trinoNameMatching == "case-insensitive"
 } else := name
 
-_username := _resolve(_user_name)
+# (_resolve(_user_name), without the function call: it is on every request.)
+_username := u if {
+	u := data.gatehouse.trinoUsers[_trino_key(_user_name)]
+} else := lower(_user_name)
 
 _dir_user := data.gatehouse.users[_username]
 
 # An active user exists in the directory and is not disabled. Unknown and
 # disabled users are denied everything by the entry points.
 _active if {
-	_dir_user
-	not _dir_user.disabled
+	du := _dir_user
+	not du.disabled
 }
 
 _is_active_username(u) if {
@@ -49,7 +52,16 @@ _is_exempt(name) if {
 	u in _exempt_list
 }
 
-_exempt if _is_exempt(_user_name)
+_exempt if {
+	data.gatehouse.settings.policyExemptUsers[_] # none exempt: nothing to check
+	_is_exempt(_user_name)
+}
+
+# _is_exempt, without looking further when no user is exempt (the usual case).
+_exempt_name(name) if {
+	data.gatehouse.settings.policyExemptUsers[_]
+	_is_exempt(name)
+}
 
 # Group conditions match the union of the directory's groups and Trino's
 # (Trino's are often empty, so the directory's are what make group rules work).

@@ -21,7 +21,7 @@ _impersonation_allowed if {
 _impersonation_allowed if {
 	is_string(_impersonation_target)
 	_impersonation_target != _user_name
-	not _is_exempt(_user_name)
+	not _exempt
 	not _impersonator_disabled
 	_impersonation_granted
 	_impersonation_target_ok
@@ -36,7 +36,7 @@ _service_users := {x | some x in data.gatehouse.settings.impersonation.allowedSe
 
 _impersonation_granted if {
 	_active
-	"IMPERSONATE_USER" in _permissions
+	"IMPERSONATE_USER" in _dir_user.permissions
 }
 
 _impersonation_granted if _impersonation_rule_allows(_user_name, _impersonation_target)
@@ -52,7 +52,7 @@ _impersonation_granted if {
 
 _impersonation_target_ok if {
 	_is_active_username(_resolve(_impersonation_target))
-	not _is_exempt(_impersonation_target)
+	not _exempt_name(_impersonation_target)
 }
 
 # ---------------------------------------------------------------------------

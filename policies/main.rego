@@ -126,35 +126,35 @@ _allowed if {
 
 # Tables, views and materialized views.
 
-_TABLE_OPERATION_PRIVILEGE := {
-	"ShowCreateTable": "OWNERSHIP",
-	"CreateTable": "OWNERSHIP",
-	"DropTable": "OWNERSHIP",
-	"SetTableProperties": "OWNERSHIP",
-	"SetTableComment": "OWNERSHIP",
-	"SetViewComment": "OWNERSHIP",
-	"SetColumnComment": "OWNERSHIP",
-	"AddColumn": "OWNERSHIP",
-	"DropColumn": "OWNERSHIP",
-	"RenameColumn": "OWNERSHIP",
-	"AlterColumn": "OWNERSHIP",
-	"CreateView": "OWNERSHIP",
-	"DropView": "OWNERSHIP",
-	"CreateMaterializedView": "OWNERSHIP",
-	"DropMaterializedView": "OWNERSHIP",
-	"SetMaterializedViewProperties": "OWNERSHIP",
-	"SetMaterializedViewComment": "OWNERSHIP",
-	"InsertIntoTable": "INSERT",
-	"DeleteFromTable": "DELETE",
-	"TruncateTable": "DELETE",
-	"UpdateTableColumns": "UPDATE",
-	"RefreshMaterializedView": "UPDATE",
+# The table privilege each operation needs (one body per privilege, so that OPA's
+# rule index picks the body from the operation).
+_allowed if {
+	input.action.operation in {
+		"ShowCreateTable", "CreateTable", "DropTable", "SetTableProperties", "SetTableComment",
+		"SetViewComment", "SetColumnComment", "AddColumn", "DropColumn", "RenameColumn", "AlterColumn",
+		"CreateView", "DropView", "CreateMaterializedView", "DropMaterializedView",
+		"SetMaterializedViewProperties", "SetMaterializedViewComment",
+	}
+	t := input.action.resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "OWNERSHIP")
 }
 
 _allowed if {
-	p := _TABLE_OPERATION_PRIVILEGE[input.action.operation]
-	t := _resource.table
-	_table_perm(t.catalogName, t.schemaName, t.tableName, p)
+	input.action.operation == "InsertIntoTable"
+	t := input.action.resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "INSERT")
+}
+
+_allowed if {
+	input.action.operation in {"DeleteFromTable", "TruncateTable"}
+	t := input.action.resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "DELETE")
+}
+
+_allowed if {
+	input.action.operation in {"UpdateTableColumns", "RefreshMaterializedView"}
+	t := input.action.resource.table
+	_table_perm(t.catalogName, t.schemaName, t.tableName, "UPDATE")
 }
 
 _allowed if {
@@ -195,7 +195,7 @@ _allowed if {
 
 _allowed if {
 	input.action.operation == "SelectFromColumns"
-	t := _resource.table
+	t := input.action.resource.table
 	_select_columns(t.catalogName, t.schemaName, t.tableName, object.get(t, "columns", []))
 }
 
@@ -307,6 +307,8 @@ _batch := {i | some i, r in _items; _query_access("view", r.user.user)} if {
 # Per-item expressions index input directly (input...filterResources[i]...), which
 # stock OPA evaluates much faster than iterating with `some i, r in`.
 _filter_tables := _ft_constant_answer(_ft_constant) if {
+	count(input.action.filterResources) > 0
+} else := _ft_constant_answer(_ft_catalog_constant) if {
 	_ft_single_catalog
 } else := _ft_by_schema if {
 	_ft_single_catalog
@@ -325,8 +327,53 @@ _ft_constant_answer("information_schema") := [i | input.action.filterResources[i
 
 _ft_constant_answer("none") := []
 
-# The answer for the whole batch when it does not depend on schema or table names.
+# The answer for every table of every catalog, when it depends on none of their
+# names: the first rules that apply to the user have no catalog (and schema,
+# table) patterns.
 _ft_constant := "none" if {
+	_const_level < 1
+} else := "all" if {
+	_const_level >= 1
+	_const_owner == true
+} else := "all" if {
+	_const_level >= 1
+	_const_privs == true
+} else := "information_schema" if {
+	_const_level >= 1
+	_const_owner == false
+	_const_privs == false
+}
+
+# The catalog access level of every catalog, when it is the same for all.
+_const_level := 0 if {
+	count(_catalog_rules) == 0
+} else := _catalog_rules[0].level if {
+	_catalog_rules[0].catalog == _ANY
+}
+
+# Schema ownership of every schema, when it is the same for all.
+_const_owner := false if {
+	_const_level < 2
+} else := false if {
+	count(_schema_rules) == 0
+} else := _schema_rules[0].owner if {
+	_schema_rules[0].catalog == _ANY
+	_schema_rules[0].schema == _ANY
+}
+
+# Whether the user holds any privilege on every table, when it is the same for all.
+_const_privs := false if {
+	count(_table_rules) == 0
+} else := count(n.privs) > 0 if {
+	n := _table_rules[0]
+	n.catalog == _ANY
+	n.schema == _ANY
+	n.table == _ANY
+}
+
+# The answer for a batch of one catalog, when it depends on none of the schema and
+# table names.
+_ft_catalog_constant := "none" if {
 	_cat_level(_ft_catalog) < 1
 } else := "all" if {
 	_ft_owner_constant == true
@@ -345,7 +392,7 @@ _ft_owner_constant := false if {
 	c := _ft_catalog
 	os := [n | some n in _schema_rules; _om(n.catalog, c)]
 	count(os) > 0
-	os[0].schema == null
+	os[0].schema == _ANY
 } else := false if {
 	c := _ft_catalog
 	count([n | some n in _schema_rules; _om(n.catalog, c)]) == 0
@@ -357,8 +404,8 @@ _ft_table_constant := count(ts[0].privs) > 0 if {
 	c := _ft_catalog
 	ts := [n | some n in _table_rules; _om(n.catalog, c)]
 	count(ts) > 0
-	ts[0].schema == null
-	ts[0].table == null
+	ts[0].schema == _ANY
+	ts[0].table == _ANY
 } else := false if {
 	c := _ft_catalog
 	count([n | some n in _table_rules; _om(n.catalog, c)]) == 0
@@ -396,7 +443,7 @@ _ft_schema_plan(level, schema_rules, table_rules, s) := {"d": "all"} if {
 } else := _ft_candidates_plan([n | some n in table_rules; _om(n.schema, s)])
 
 _ft_candidates_plan(cands) := plan if {
-	stops := [i | some i, n in cands; n.table == null]
+	stops := [i | some i, n in cands; n.table == _ANY]
 	pre := _ft_pre(cands, stops)
 	stop := _ft_stop(cands, stops)
 	plan := _ft_decide(pre, stop)
@@ -449,11 +496,11 @@ rowFilters := _row_filters if {
 	_active
 }
 
-_row_filters := [_view_expression(n.rule.filter, object.get(n.rule, "filter_environment", {}))] if {
+_row_filters := [_view_expression(n.filter, n.fenv)] if {
 	t := _resource.table
 	t.schemaName != _INFORMATION_SCHEMA
 	n := _table_rule(t.catalogName, t.schemaName, t.tableName)
-	is_string(object.get(n.rule, "filter", null))
+	is_string(n.filter)
 } else := []
 
 # ---------------------------------------------------------------------------
@@ -485,10 +532,7 @@ batchColumnMasks := _batch_masks if {
 }
 
 # Column name → view expression for one table, computed once per distinct table.
-_table_masks(c, s, t) := {col.name: _view_expression(col.mask, object.get(col, "mask_environment", {})) |
-	some col in object.get(n.rule, "columns", [])
-	is_string(object.get(col, "mask", null))
-} if {
+_table_masks(c, s, t) := {m.name: _view_expression(m.mask, m.env) | some m in n.masks} if {
 	s != _INFORMATION_SCHEMA
 	n := _table_rule(c, s, t)
 } else := {}
@@ -496,6 +540,9 @@ _table_masks(c, s, t) := {col.name: _view_expression(col.mask, object.get(col, "
 # Trino sends the columns of one table: its masks are worked out once, and each
 # column is then a lookup. (Several tables in one batch are handled per column.)
 _batch_masks := [] if {
+	# no rule that applies to the user masks anything
+	count([n | some n in _table_rules; count(n.masks) > 0]) == 0
+} else := [] if {
 	_bm_single_table
 	count(_bm_first_table_masks) == 0
 } else := [{"index": i, "viewExpression": ve} |

@@ -94,22 +94,24 @@ _impersonation_list := _section("impersonation", [])
 
 # ---------------------------------------------------------------------------
 # Patterns.
+#
+# A pattern becomes the full-match regex "^(?:p)$" (as Java's Matcher.matches());
+# an absent one, where it means "any", the regex _ANY, which every string matches.
 
 _META := `[\\.\[\]{}()*+?^$|]`
 
 _anchor(p) := concat("", ["^(?:", p, ")$"])
 
-_pat(null) := null
+_ANY := `^(?s:.*)$`
 
-_pat(p) := {"l": p} if {
-	is_string(p)
-	not regex.match(_META, p)
-}
+_pat(null) := _ANY
 
-_pat(p) := {"r": _anchor(p)} if {
-	is_string(p)
-	regex.match(_META, p)
-}
+_pat(p) := _anchor(p) if is_string(p)
+
+# An optional pattern: absent is null (queryOwner, new_user, new_role).
+_opt_pat(null) := null
+
+_opt_pat(p) := _anchor(p) if is_string(p)
 
 _bad_pat(p) if {
 	p != null
@@ -126,23 +128,31 @@ _pats_bad(r, fields) if {
 	_bad_pat(object.get(r, f, null))
 }
 
-# _pm: a (non-null) matcher matches v.
-_pm(m, v) if m.l == v
+# _pm: a pattern's regex matches v.
+_pm(m, v) if regex.match(m, v)
 
-_pm(m, v) if regex.match(m.r, v)
+# _om: a pattern matches v; an absent one matches any value, even one that is
+# not a string (which no regex matches).
+_om(m, v) if regex.match(m, v)
 
-# _om: an optional matcher (null = no condition) matches v.
-_om(null, _) := true
-
-_om(m, v) if _pm(m, v)
+_om(m, v) if {
+	m == _ANY
+	not is_string(v)
+}
 
 # ---------------------------------------------------------------------------
 # Subjects: user, group, role (Trino) and permission, attribute (gatehouse).
 #
-# A rule is first gated on its subject: "bad" when a subject condition is invalid
-# (the rule then matches everything and grants nothing), "match" when every
-# condition holds for the session user, undefined when the rule does not apply to
-# them — then its other fields do not matter and are not even looked at.
+# A rule's subject becomes {"lit": {facet: {literal}}, "re": {condition}}: the
+# conditions on the session user that must all hold for the rule to apply.
+# Facets: "u" (the Trino user name and the directory username), "g" (groups),
+# "r" (roles), "p" (permissions). A pattern without regex metacharacters is a
+# literal, which holds when it is one of the user's values of that facet; any
+# other is a regex condition {"f": facet, "r": "^(?:p)$"}, which holds when one
+# of them fully matches. An `attribute` entry is a regex condition
+# {"f": "a", "n": name, "r": "^(?:p1)$|^(?:p2)$"} on the values of that attribute.
+# A rule without conditions applies to everyone; one whose subject is invalid
+# (or that is not an object) applies to everyone and grants nothing.
 
 _subject(r) := {
 	"user": object.get(r, "user", null),
@@ -150,16 +160,6 @@ _subject(r) := {
 	"role": object.get(r, "role", null),
 	"permission": object.get(r, "permission", null),
 	"attribute": object.get(r, "attribute", null),
-}
-
-_gate(r) := "bad" if {
-	not is_object(r)
-} else := _gate_subject(_subject(r))
-
-_gate_subject(s) := "bad" if {
-	_subject_bad(s)
-} else := "match" if {
-	_subject_matches(s)
 }
 
 _subject_bad(s) if _bad_pat(s.user)
@@ -175,47 +175,31 @@ _subject_bad(s) if {
 	not _attr_spec_valid(s.attribute)
 }
 
-_subject_matches(s) if {
-	_user_ok(s.user)
-	_any_ok(s.group, _groups)
-	_any_ok(s.role, _roles)
-	_any_ok(s.permission, _permissions)
-	_attr_ok(s.attribute)
+# The conditions of subject s, or "bad".
+_conds_of(s) := "bad" if {
+	_subject_bad(s)
+} else := {
+	"lit": {f: [p] |
+		some f, p in {"u": s.user, "g": s.group, "p": s.permission}
+		is_string(p)
+		not regex.match(_META, p)
+	},
+	"re": (({{"f": [f], "r": _anchor(p)} |
+		some f, p in {"u": s.user, "g": s.group, "p": s.permission}
+		is_string(p)
+		regex.match(_META, p)
+	} | _role_conds(s.role)) | _attr_conds(s.attribute)),
 }
 
-# `user` matches the Trino user name or the directory username it resolves to.
-_user_ok(null) := true
+# Roles (rarely sent by Trino) are always regex conditions: only rules that name
+# one look at them.
+_role_conds(null) := set()
 
-_user_ok(p) if regex.match(_anchor(p), _user_name)
+_role_conds(p) := {{"f": ["r"], "r": _anchor(p)}} if is_string(p)
 
-_user_ok(p) if regex.match(_anchor(p), _username)
+_attr_conds(null) := set()
 
-# `group`, `role`, `permission`: any of the user's matches.
-_any_ok(null, _) := true
-
-_any_ok(p, xs) if {
-	p != null
-	re := _anchor(p)
-	some x in xs
-	regex.match(re, x)
-}
-
-# `attribute`: {"name": "regex"} or {"name": ["regex", ...]}; every named attribute
-# must have a value that fully matches one of the regexes.
-_attr_ok(null) := true
-
-_attr_ok(a) if {
-	is_object(a)
-	every name, want in a {
-		_attr_match(name, want)
-	}
-}
-
-_attr_match(name, want) if {
-	some v in _attr_values(name)
-	some p in _as_list(want)
-	regex.match(_anchor(p), v)
-}
+_attr_conds(a) := {{"f": ["a", name], "r": concat("|", [_anchor(p) | some p in _as_list(want)])} | some name, want in a}
 
 _as_list(x) := x if is_array(x)
 
@@ -242,7 +226,73 @@ _attr_value_valid(v) if {
 	}
 }
 
+# One normalised rule: {"lit", "re": its conditions, "x": what it says}, x being
+# the section's reading of the rule (its deny form when the rule is invalid).
+_norm("bad", _, deny) := {"lit": {}, "re": set(), "x": deny}
+
+_norm(conds, x, _) := {"lit": conds.lit, "re": conds.re, "x": x} if conds != "bad"
+
+_rule_conds(r) := "bad" if {
+	not is_object(r)
+} else := _conds_of(_subject(r))
+
+# Per request: the session user's values of each facet, as arrays (a literal
+# condition [l] is a subset of one when l is an element), and the regex
+# conditions (of any rule) that hold for them. A rule n applies to the user when
+#   object.subset(_user_facets, n.lit)
+#   _re_ok(n.re)
+# (the second only looks at the regex conditions when the rule has any).
+_user_facets := {"u": [_user_name, _username], "g": array.concat(du.groups, input.context.identity.groups), "p": perms} if {
+	# the common case, without comprehensions: a directory user, arrays everywhere
+	du := _dir_user
+	perms := du.permissions
+	is_array(perms)
+} else := {
+	"u": [x | some x in [_user_name, _username]],
+	"g": [g | some g in _groups],
+	"p": [p | some p in _permissions],
+}
+
+_re_ok(set()) := true
+
+_re_ok(conds) if {
+	count(conds) > 0
+	object.subset(_re_hits, conds)
+}
+
+_re_hits := {c | f := _user_facets; some c in _REGEX_CONDS.facets; some v in f[c.f[0]]; regex.match(c.r, v)} | {c |
+	some c in _REGEX_CONDS.other
+	some v in _cond_values(c.f)
+	regex.match(c.r, v)
+}
+
+_cond_values(["r"]) := _roles
+
+_cond_values(["a", name]) := _attr_values(name)
+
+# Every regex condition of the rules file: on the user, groups and permissions,
+# and the others (roles, attributes).
+_REGEX_CONDS := {
+	"facets": {c | some c in conds; c.f[0] in {"u", "g", "p"}},
+	"other": {c | some c in conds; not c.f[0] in {"u", "g", "p"}},
+} if {
+	conds := {c |
+		some norms in [
+			_norm_catalogs, _norm_schemas, _norm_tables, _norm_ssp, _norm_csp, _norm_queries,
+			_norm_sysinfo, _norm_functions, _norm_procedures, _norm_authorization, _norm_impersonation,
+		]
+		some n in norms
+		some c in n.re
+	}
+}
+
 # ---------------------------------------------------------------------------
+# The normalised sections (_norm_*) depend on rules.json only, never on the
+# request or the directory: OPA computes each at most once per query, and
+# gatehouse once per policy load (see internal/policy, "constant folding").
+# The per-request lists (_catalog_rules, ...) keep the rules that apply to the
+# session user.
+
 # catalogs: allow = true|false|"all"|"read-only"|"owner"|"none" (case-insensitive).
 
 _LEVELS := {"none": 0, "read-only": 1, "all": 2, "owner": 3}
@@ -259,13 +309,20 @@ _catalog_bad(r) if _pats_bad(r, ["catalog"])
 
 _catalog_bad(r) if not _valid_catalog_allow(object.get(r, "allow", null))
 
-_catalog_rule("bad", _) := {"catalog": null, "level": 0}
+_DENY_CATALOG_RULE := {"catalog": _ANY, "level": 0}
 
-_catalog_rule("match", r) := {"catalog": null, "level": 0} if {
+_catalog_x(r) := _DENY_CATALOG_RULE if {
+	not is_object(r)
+} else := _DENY_CATALOG_RULE if {
 	_catalog_bad(r)
 } else := {"catalog": _pat(object.get(r, "catalog", null)), "level": _LEVELS[_mode_key(r.allow)]}
 
-_catalog_rules := [n | some r in _catalog_list; n := _catalog_rule(_gate(r), r)]
+_norm_catalogs := [_norm(_rule_conds(r), _catalog_x(r), _DENY_CATALOG_RULE) | some r in _catalog_list]
+
+_catalog_rules := [n.x | f := _user_facets; some n in _norm_catalogs; object.subset(f, n.lit); _re_ok(n.re)]
+
+# [catalog regex, literal and regex conditions, level] of each rule, for _cat_level.
+_catalog_tuples := [[n.x.catalog, n.lit, n.re, n.x.level] | some n in _norm_catalogs]
 
 # ---------------------------------------------------------------------------
 # schemas: owner (absent = false).
@@ -274,9 +331,11 @@ _schema_bad(r) if _pats_bad(r, ["catalog", "schema"])
 
 _schema_bad(r) if not is_boolean(object.get(r, "owner", false))
 
-_schema_rule("bad", _) := {"catalog": null, "schema": null, "owner": false}
+_DENY_SCHEMA_RULE := {"catalog": _ANY, "schema": _ANY, "owner": false}
 
-_schema_rule("match", r) := {"catalog": null, "schema": null, "owner": false} if {
+_schema_x(r) := _DENY_SCHEMA_RULE if {
+	not is_object(r)
+} else := _DENY_SCHEMA_RULE if {
 	_schema_bad(r)
 } else := {
 	"catalog": _pat(object.get(r, "catalog", null)),
@@ -284,7 +343,9 @@ _schema_rule("match", r) := {"catalog": null, "schema": null, "owner": false} if
 	"owner": object.get(r, "owner", false),
 }
 
-_schema_rules := [n | some r in _schema_list; n := _schema_rule(_gate(r), r)]
+_norm_schemas := [_norm(_rule_conds(r), _schema_x(r), _DENY_SCHEMA_RULE) | some r in _schema_list]
+
+_schema_rules := [n.x | f := _user_facets; some n in _norm_schemas; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # tables: privileges (required), columns, filter, filter_environment.
@@ -334,21 +395,43 @@ _columns_valid(cs) if {
 	count(cs) == count({c.name | some c in cs})
 }
 
-_DENY_TABLE_RULE := {"catalog": null, "schema": null, "table": null, "privs": set(), "rule": {}}
+# A table rule: patterns, privileges (upper case), the columns it forbids
+# (allow: false), its row filter and environment, and its column masks.
+_DENY_TABLE_RULE := {
+	"catalog": _ANY, "schema": _ANY, "table": _ANY, "privs": set(), "select": false,
+	"restricted": set(), "filter": null, "fenv": {}, "masks": [],
+}
 
-_table_rule_of("bad", _) := _DENY_TABLE_RULE
-
-_table_rule_of("match", r) := _DENY_TABLE_RULE if {
+_table_x(r) := _DENY_TABLE_RULE if {
+	not is_object(r)
+} else := _DENY_TABLE_RULE if {
 	_table_bad(r)
 } else := {
 	"catalog": _pat(object.get(r, "catalog", null)),
 	"schema": _pat(object.get(r, "schema", null)),
 	"table": _pat(object.get(r, "table", null)),
 	"privs": {upper(p) | some p in r.privileges},
-	"rule": r,
+	"select": count({upper(p) | some p in r.privileges} & {"SELECT", "GRANT_SELECT"}) > 0,
+	"restricted": {c.name | some c in object.get(r, "columns", []); object.get(c, "allow", true) == false},
+	"filter": object.get(r, "filter", null),
+	"fenv": object.get(r, "filter_environment", {}),
+	"masks": [{"name": c.name, "mask": c.mask, "env": object.get(c, "mask_environment", {})} |
+		some c in object.get(r, "columns", [])
+		is_string(object.get(c, "mask", null))
+	],
 }
 
-_table_rules := [n | some r in _table_list; n := _table_rule_of(_gate(r), r)]
+_norm_tables := [_norm(_rule_conds(r), _table_x(r), _DENY_TABLE_RULE) | some r in _table_list]
+
+_table_rules := [n.x | f := _user_facets; some n in _norm_tables; object.subset(f, n.lit); _re_ok(n.re)]
+
+# [key regex, literal and regex conditions, rule] of each rule, for _table_rule: one regex over
+# "catalog\x00schema\x00table" (for names without NUL characters, a full match
+# of it is a full match of each pattern on its name).
+_table_tuples := [[_key_regex([n.x.catalog, n.x.schema, n.x.table]), n.lit, n.re, n.x] | some n in _norm_tables]
+
+# Anchored regexes ^(?:p)$ joined into ^(?:p1)\x00(?:p2)...$.
+_key_regex(res) := concat("", ["^", concat(`\x00`, [substring(r, 1, count(r) - 2) | some r in res]), "$"])
 
 # ---------------------------------------------------------------------------
 # system_session_properties / catalog_session_properties: allow (absent = false).
@@ -357,20 +440,26 @@ _prop_bad(r, fields) if _pats_bad(r, fields)
 
 _prop_bad(r, _) if not is_boolean(object.get(r, "allow", false))
 
-_ssp_rule("bad", _) := {"property": null, "allow": false}
+_DENY_SSP_RULE := {"property": _ANY, "allow": false}
 
-_ssp_rule("match", r) := {"property": null, "allow": false} if {
+_ssp_x(r) := _DENY_SSP_RULE if {
+	not is_object(r)
+} else := _DENY_SSP_RULE if {
 	_prop_bad(r, ["property"])
 } else := {
 	"property": _pat(object.get(r, "property", null)),
 	"allow": object.get(r, "allow", false),
 }
 
-_ssp_rules := [n | some r in _ssp_list; n := _ssp_rule(_gate(r), r)]
+_norm_ssp := [_norm(_rule_conds(r), _ssp_x(r), _DENY_SSP_RULE) | some r in _ssp_list]
 
-_csp_rule("bad", _) := {"catalog": null, "property": null, "allow": false}
+_ssp_rules := [n.x | f := _user_facets; some n in _norm_ssp; object.subset(f, n.lit); _re_ok(n.re)]
 
-_csp_rule("match", r) := {"catalog": null, "property": null, "allow": false} if {
+_DENY_CSP_RULE := {"catalog": _ANY, "property": _ANY, "allow": false}
+
+_csp_x(r) := _DENY_CSP_RULE if {
+	not is_object(r)
+} else := _DENY_CSP_RULE if {
 	_prop_bad(r, ["catalog", "property"])
 } else := {
 	"catalog": _pat(object.get(r, "catalog", null)),
@@ -378,7 +467,9 @@ _csp_rule("match", r) := {"catalog": null, "property": null, "allow": false} if 
 	"allow": object.get(r, "allow", false),
 }
 
-_csp_rules := [n | some r in _csp_list; n := _csp_rule(_gate(r), r)]
+_norm_csp := [_norm(_rule_conds(r), _csp_x(r), _DENY_CSP_RULE) | some r in _csp_list]
+
+_csp_rules := [n.x | f := _user_facets; some n in _norm_csp; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # queries: allow ⊆ {execute, view, kill} (required), queryOwner.
@@ -404,16 +495,23 @@ _query_bad(r) if {
 	lower(m) == "execute"
 }
 
-_query_rule("bad", _) := {"owner": null, "modes": set()}
+_DENY_QUERY_RULE := {"owner": null, "modes": set()}
 
-_query_rule("match", r) := {"owner": null, "modes": set()} if {
+_query_x(r) := _DENY_QUERY_RULE if {
+	not is_object(r)
+} else := _DENY_QUERY_RULE if {
 	_query_bad(r)
 } else := {
-	"owner": _pat(object.get(r, "queryOwner", null)),
+	"owner": _opt_pat(object.get(r, "queryOwner", null)),
 	"modes": {lower(m) | some m in r.allow},
 }
 
-_query_rules := [n | some r in _query_list; n := _query_rule(_gate(r), r)]
+_norm_queries := [_norm(_rule_conds(r), _query_x(r), _DENY_QUERY_RULE) | some r in _query_list]
+
+_query_rules := [n.x | f := _user_facets; some n in _norm_queries; object.subset(f, n.lit); _re_ok(n.re)]
+
+# [queryOwner regex or null, literal and regex conditions, modes] of each rule.
+_query_tuples := [[n.x.owner, n.lit, n.re, n.x.modes] | some n in _norm_queries]
 
 # ---------------------------------------------------------------------------
 # system_information: allow ⊆ {read, write} (required).
@@ -422,13 +520,17 @@ _SYSINFO_MODES := {"read", "write"}
 
 _sysinfo_bad(r) if not _modes_valid(object.get(r, "allow", null), _SYSINFO_MODES)
 
-_sysinfo_rule("bad", _) := {"modes": set()}
+_DENY_SYSINFO_RULE := {"modes": set()}
 
-_sysinfo_rule("match", r) := {"modes": set()} if {
+_sysinfo_x(r) := _DENY_SYSINFO_RULE if {
+	not is_object(r)
+} else := _DENY_SYSINFO_RULE if {
 	_sysinfo_bad(r)
 } else := {"modes": {lower(m) | some m in r.allow}}
 
-_sysinfo_rules := [n | some r in _sysinfo_list; n := _sysinfo_rule(_gate(r), r)]
+_norm_sysinfo := [_norm(_rule_conds(r), _sysinfo_x(r), _DENY_SYSINFO_RULE) | some r in _sysinfo_list]
+
+_sysinfo_rules := [n.x | f := _user_facets; some n in _norm_sysinfo; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # functions / procedures: privileges (required).
@@ -446,11 +548,11 @@ _function_bad(r) if count(object.get(r, "function_kinds", [])) > 0
 
 _function_bad(r) if count(object.get(r, "functionKinds", [])) > 0
 
-_DENY_ROUTINE_RULE := {"catalog": null, "schema": null, "routine": null, "privs": set()}
+_DENY_ROUTINE_RULE := {"catalog": _ANY, "schema": _ANY, "routine": _ANY, "privs": set()}
 
-_function_rule_of("bad", _) := _DENY_ROUTINE_RULE
-
-_function_rule_of("match", r) := _DENY_ROUTINE_RULE if {
+_function_x(r) := _DENY_ROUTINE_RULE if {
+	not is_object(r)
+} else := _DENY_ROUTINE_RULE if {
 	_function_bad(r)
 } else := {
 	"catalog": _pat(object.get(r, "catalog", null)),
@@ -459,15 +561,17 @@ _function_rule_of("match", r) := _DENY_ROUTINE_RULE if {
 	"privs": {upper(p) | some p in r.privileges},
 }
 
-_function_rules := [n | some r in _function_list; n := _function_rule_of(_gate(r), r)]
+_norm_functions := [_norm(_rule_conds(r), _function_x(r), _DENY_ROUTINE_RULE) | some r in _function_list]
+
+_function_rules := [n.x | f := _user_facets; some n in _norm_functions; object.subset(f, n.lit); _re_ok(n.re)]
 
 _procedure_bad(r) if _pats_bad(r, ["catalog", "schema", "procedure"])
 
 _procedure_bad(r) if not _privs_valid(object.get(r, "privileges", null), _PROCEDURE_PRIVILEGES)
 
-_procedure_rule_of("bad", _) := _DENY_ROUTINE_RULE
-
-_procedure_rule_of("match", r) := _DENY_ROUTINE_RULE if {
+_procedure_x(r) := _DENY_ROUTINE_RULE if {
+	not is_object(r)
+} else := _DENY_ROUTINE_RULE if {
 	_procedure_bad(r)
 } else := {
 	"catalog": _pat(object.get(r, "catalog", null)),
@@ -476,7 +580,9 @@ _procedure_rule_of("match", r) := _DENY_ROUTINE_RULE if {
 	"privs": {upper(p) | some p in r.privileges},
 }
 
-_procedure_rules := [n | some r in _procedure_list; n := _procedure_rule_of(_gate(r), r)]
+_norm_procedures := [_norm(_rule_conds(r), _procedure_x(r), _DENY_ROUTINE_RULE) | some r in _procedure_list]
+
+_procedure_rules := [n.x | f := _user_facets; some n in _norm_procedures; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # authorization: original_user / original_group / original_role, new_user /
@@ -490,9 +596,9 @@ _authorization_subject(r) := {
 	"attribute": object.get(r, "attribute", null),
 }
 
-_authorization_gate(r) := "bad" if {
+_authorization_conds(r) := "bad" if {
 	not is_object(r)
-} else := _gate_subject(_authorization_subject(r))
+} else := _conds_of(_authorization_subject(r))
 
 _authorization_bad(r) if _pats_bad(r, ["new_user", "new_role"])
 
@@ -505,22 +611,26 @@ _authorization_bad(r) if not is_boolean(object.get(r, "allow", true))
 
 _DENY_AUTHORIZATION_RULE := {"new_user": null, "new_role": null, "any_target": true, "allow": false}
 
-_authorization_rule("bad", _) := _DENY_AUTHORIZATION_RULE
-
-_authorization_rule("match", r) := _DENY_AUTHORIZATION_RULE if {
+_authorization_x(r) := _DENY_AUTHORIZATION_RULE if {
+	not is_object(r)
+} else := _DENY_AUTHORIZATION_RULE if {
 	_authorization_bad(r)
 } else := {
-	"new_user": _pat(object.get(r, "new_user", null)),
-	"new_role": _pat(object.get(r, "new_role", null)),
+	"new_user": _opt_pat(object.get(r, "new_user", null)),
+	"new_role": _opt_pat(object.get(r, "new_role", null)),
 	"any_target": false,
 	"allow": object.get(r, "allow", true),
 }
 
-_authorization_rules := [n | some r in _authorization_list; n := _authorization_rule(_authorization_gate(r), r)]
+_norm_authorization := [_norm(_authorization_conds(r), _authorization_x(r), _DENY_AUTHORIZATION_RULE) |
+	some r in _authorization_list
+]
+
+_authorization_rules := [n.x | f := _user_facets; some n in _norm_authorization; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # impersonation: original_user (with capturing groups), original_role, new_user
-# (required; $N references), allow (absent = true). The subject gate covers the
+# (required; $N references), allow (absent = true). The subject covers the
 # impersonator's original_role and gatehouse's permission / attribute;
 # original_user is matched in impersonation.rego for its capturing groups.
 
@@ -532,9 +642,9 @@ _impersonation_subject(r) := {
 	"attribute": object.get(r, "attribute", null),
 }
 
-_impersonation_gate(r) := "bad" if {
+_impersonation_conds(r) := "bad" if {
 	not is_object(r)
-} else := _gate_subject(_impersonation_subject(r))
+} else := _conds_of(_impersonation_subject(r))
 
 _impersonation_bad(r) if _pats_bad(r, ["original_user", "new_user"])
 
@@ -544,9 +654,9 @@ _impersonation_bad(r) if not is_boolean(object.get(r, "allow", true))
 
 _DENY_IMPERSONATION_RULE := {"original_user": null, "new_user": null, "allow": false}
 
-_impersonation_rule("bad", _) := _DENY_IMPERSONATION_RULE
-
-_impersonation_rule("match", r) := _DENY_IMPERSONATION_RULE if {
+_impersonation_x(r) := _DENY_IMPERSONATION_RULE if {
+	not is_object(r)
+} else := _DENY_IMPERSONATION_RULE if {
 	_impersonation_bad(r)
 } else := {
 	"original_user": object.get(r, "original_user", null),
@@ -554,7 +664,11 @@ _impersonation_rule("match", r) := _DENY_IMPERSONATION_RULE if {
 	"allow": object.get(r, "allow", true),
 }
 
-_impersonation_rules := [n | some r in _impersonation_list; n := _impersonation_rule(_impersonation_gate(r), r)]
+_norm_impersonation := [_norm(_impersonation_conds(r), _impersonation_x(r), _DENY_IMPERSONATION_RULE) |
+	some r in _impersonation_list
+]
+
+_impersonation_rules := [n.x | f := _user_facets; some n in _norm_impersonation; object.subset(f, n.lit); _re_ok(n.re)]
 
 # ---------------------------------------------------------------------------
 # Diagnostics: rules Trino would refuse to load (whoever they are for). Gatehouse

@@ -72,6 +72,15 @@ func (a *Authorizer) Eval(ctx context.Context, endpoint string, input ast.Value)
 	return a.engine.Eval(ctx, endpoint, input)
 }
 
+// EvalValue is Eval with the answer as the policies produced it, an AST value
+// (the decision path shape-checks and encodes it without converting it to Go).
+func (a *Authorizer) EvalValue(ctx context.Context, endpoint string, input ast.Value) (ast.Value, bool, error) {
+	if err := a.dir.Ready(); err != nil {
+		return nil, false, errors.Join(ErrNotReady, err)
+	}
+	return a.engine.EvalValue(ctx, endpoint, input)
+}
+
 // EvalPath evaluates any rule of the loaded policies (the generic Data API).
 func (a *Authorizer) EvalPath(ctx context.Context, path []string, input ast.Value) (any, bool, error) {
 	if err := a.dir.Ready(); err != nil {

@@ -433,51 +433,102 @@ func stringsIn(r audit.Record, key string) []string {
 // trinoName is the Trino user name a user is known by, when mapped.
 func trinoName(u *directory.User) string { return u.ExternalIDs[directory.PlatformTrino] }
 
-func stringsArray(ss []string) *ast.Array {
-	terms := make([]*ast.Term, len(ss))
-	for i, s := range ss {
-		terms[i] = ast.StringTerm(s)
+// Building the directory's AST values. A directory of 100,000 users is by far
+// the largest live structure of the process, and every garbage collection
+// walks all of it: the keys every user shares ("email", "groups", ...) are one
+// term each, booleans and empty lists are shared, and a snapshot interns the
+// strings that repeat across users (group names, attribute values, emails in
+// member lists). Terms are never modified once in the store: the mirror
+// replaces whole users and groups, so sharing them is safe.
+var (
+	keyEmail       = ast.StringTerm("email")
+	keyFullName    = ast.StringTerm("fullName")
+	keyIAM         = ast.StringTerm("iam")
+	keyUserID      = ast.StringTerm("userId")
+	keyDisabled    = ast.StringTerm("disabled")
+	keyPermissions = ast.StringTerm("permissions")
+	keyGroupsField = ast.StringTerm("groups")
+	keyAttributes  = ast.StringTerm("attributes")
+	keyExternalIDs = ast.StringTerm("externalIds")
+	keyDescription = ast.StringTerm("description")
+	keyMembers     = ast.StringTerm("members")
+	emptyArray     = ast.NewTerm(ast.NewArray())
+)
+
+// interner shares one term per distinct string; the zero value (or nil)
+// makes a new term every time.
+type interner struct{ m map[string]*ast.Term }
+
+func newInterner() *interner { return &interner{m: map[string]*ast.Term{}} }
+
+func (in *interner) str(s string) *ast.Term {
+	if in == nil || in.m == nil {
+		return ast.StringTerm(s)
 	}
-	return ast.NewArray(terms...)
+	if t, ok := in.m[s]; ok {
+		return t
+	}
+	t := ast.StringTerm(s)
+	in.m[s] = t
+	return t
 }
 
-func attributesValue(a directory.Attributes) ast.Object {
-	obj := ast.NewObject()
-	for k, vs := range a {
-		obj.Insert(ast.StringTerm(k), ast.NewTerm(stringsArray(vs)))
+func (in *interner) array(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return emptyArray
 	}
-	return obj
+	terms := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		terms[i] = in.str(s)
+	}
+	return ast.NewTerm(ast.NewArray(terms...))
+}
+
+func stringsArray(ss []string) *ast.Array {
+	return (*interner)(nil).array(ss).Value.(*ast.Array)
+}
+
+func (in *interner) attributes(a directory.Attributes) *ast.Term {
+	items := make([][2]*ast.Term, 0, len(a))
+	for k, vs := range a {
+		items = append(items, ast.Item(in.str(k), in.array(vs)))
+	}
+	return ast.NewTerm(ast.NewObject(items...))
 }
 
 // userValue is a user as policies see it (architecture.md, "Directory → policy data").
-func userValue(u *directory.User) ast.Object {
+func userValue(u *directory.User) ast.Object { return (*interner)(nil).user(u) }
+
+func (in *interner) user(u *directory.User) ast.Object {
 	perms := make([]string, len(u.Permissions))
 	for i, p := range u.Permissions {
 		perms[i] = string(p)
 	}
-	ext := ast.NewObject()
+	ext := make([][2]*ast.Term, 0, len(u.ExternalIDs))
 	for k, v := range u.ExternalIDs {
-		ext.Insert(ast.StringTerm(k), ast.StringTerm(v))
+		ext = append(ext, ast.Item(in.str(k), in.str(v)))
 	}
 	return ast.NewObject(
-		ast.Item(ast.StringTerm("email"), ast.StringTerm(u.Email)),
-		ast.Item(ast.StringTerm("fullName"), ast.StringTerm(u.FullName)),
-		ast.Item(ast.StringTerm("iam"), ast.StringTerm(u.IAM)),
-		ast.Item(ast.StringTerm("userId"), ast.StringTerm(u.UserID)),
-		ast.Item(ast.StringTerm("disabled"), ast.BooleanTerm(u.Disabled)),
-		ast.Item(ast.StringTerm("permissions"), ast.NewTerm(stringsArray(perms))),
-		ast.Item(ast.StringTerm("groups"), ast.NewTerm(stringsArray(u.Groups))),
-		ast.Item(ast.StringTerm("attributes"), ast.NewTerm(attributesValue(u.Attributes))),
-		ast.Item(ast.StringTerm("externalIds"), ast.NewTerm(ext)),
+		ast.Item(keyEmail, in.str(u.Email)),
+		ast.Item(keyFullName, in.str(u.FullName)),
+		ast.Item(keyIAM, in.str(u.IAM)),
+		ast.Item(keyUserID, in.str(u.UserID)),
+		ast.Item(keyDisabled, ast.InternedTerm(u.Disabled)),
+		ast.Item(keyPermissions, in.array(perms)),
+		ast.Item(keyGroupsField, in.array(u.Groups)),
+		ast.Item(keyAttributes, in.attributes(u.Attributes)),
+		ast.Item(keyExternalIDs, ast.NewTerm(ast.NewObject(ext...))),
 	)
 }
 
-func groupValue(g *directory.Group) ast.Object {
+func groupValue(g *directory.Group) ast.Object { return (*interner)(nil).group(g) }
+
+func (in *interner) group(g *directory.Group) ast.Object {
 	return ast.NewObject(
-		ast.Item(ast.StringTerm("description"), ast.StringTerm(g.Description)),
-		ast.Item(ast.StringTerm("email"), ast.StringTerm(g.Email)),
-		ast.Item(ast.StringTerm("members"), ast.NewTerm(stringsArray(g.Members))),
-		ast.Item(ast.StringTerm("attributes"), ast.NewTerm(attributesValue(g.Attributes))),
+		ast.Item(keyDescription, in.str(g.Description)),
+		ast.Item(keyEmail, in.str(g.Email)),
+		ast.Item(keyMembers, in.array(g.Members)),
+		ast.Item(keyAttributes, in.attributes(g.Attributes)),
 	)
 }
 
@@ -551,12 +602,24 @@ func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnaps
 	if err != nil {
 		return fullSnapshot{}, err
 	}
+	return buildSnapshot(users, groups, iams, settings, rev), nil
+}
+
+// DirectoryValue is the value policies see at data.gatehouse for the given
+// users and groups, built as Snapshot builds it from the store (for
+// benchmarks and tools that have the records at hand).
+func DirectoryValue(users []directory.User, groups []directory.Group, settings Settings, rev int64) ast.Object {
+	return buildSnapshot(users, groups, nil, settings, rev).root
+}
+
+func buildSnapshot(users []directory.User, groups []directory.Group, iams []directory.IAM, settings Settings, rev int64) fullSnapshot {
 	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: map[string][]string{},
 		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
-	usersObj := ast.NewObject()
+	in := newInterner()
+	usersObj := ast.NewObjectWithCapacity(len(users))
 	for i := range users {
 		u := &users[i]
-		usersObj.Insert(ast.StringTerm(u.Email), ast.NewTerm(userValue(u)))
+		usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
 		snap.users[u.Email] = indexOf(u)
 		if name := trinoName(u); name != "" {
 			key := trinoKey(settings, name)
@@ -564,13 +627,13 @@ func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnaps
 			snap.trinoOf[u.Email] = key
 		}
 	}
-	trino := ast.NewObject()
+	trino := ast.NewObjectWithCapacity(len(snap.owners))
 	for key, owners := range snap.owners {
-		trino.Insert(ast.StringTerm(key), ast.StringTerm(owners[0]))
+		trino.Insert(in.str(key), in.str(owners[0]))
 	}
-	groupsObj := ast.NewObject()
+	groupsObj := ast.NewObjectWithCapacity(len(groups))
 	for i := range groups {
-		groupsObj.Insert(ast.StringTerm(groups[i].Name), ast.NewTerm(groupValue(&groups[i])))
+		groupsObj.Insert(in.str(groups[i].Name), ast.NewTerm(in.group(&groups[i])))
 	}
 	root := ast.NewObject(
 		ast.Item(keyUsers, ast.NewTerm(usersObj)),
@@ -580,5 +643,5 @@ func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnaps
 		ast.Item(ast.StringTerm("revision"), ast.IntNumberTerm(int(rev))),
 	)
 	snap.root = root
-	return snap, nil
+	return snap
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -71,7 +72,9 @@ type bundle struct {
 	// deterministic is false when a module calls a non-deterministic
 	// built-in (time, randomness, HTTP): its answers must not be cached.
 	deterministic bool
-	loadedAt time.Time
+	loadedAt      time.Time
+	// folded counts the rules replaced by their values at load (see fold.go).
+	folded int
 }
 
 // Option configures an Engine.
@@ -131,7 +134,7 @@ func (e *Engine) Reload(ctx context.Context) (err error) {
 			fn(err)
 		}
 	}()
-	b, docs, err := e.compile(ctx)
+	b, docs, modules, err := e.compile(ctx)
 	if err != nil {
 		return &BundleError{err}
 	}
@@ -140,8 +143,9 @@ func (e *Engine) Reload(ctx context.Context) (err error) {
 	if err := e.writeFileData(ctx, docs); err != nil {
 		return err
 	}
+	e.foldBundle(ctx, b, modules)
 	e.cur = b
-	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", b.files)
+	e.log.Info("policy bundle loaded", "dir", e.dir, "modules", b.files, "folded_rules", b.folded)
 	e.warnRuleErrors(ctx)
 	return nil
 }
@@ -169,37 +173,45 @@ func (e *Engine) warnRuleErrors(ctx context.Context) {
 }
 
 // compile loads the directory and prepares every entry point.
-func (e *Engine) compile(ctx context.Context) (*bundle, map[string]any, error) {
+func (e *Engine) compile(ctx context.Context) (*bundle, map[string]any, map[string]*ast.Module, error) {
 	res, err := loader.NewFileLoader().WithRegoVersion(ast.RegoV1).Filtered([]string{e.dir}, isPolicyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load policies from %s: %w", e.dir, err)
+		return nil, nil, nil, fmt.Errorf("load policies from %s: %w", e.dir, err)
 	}
 	if _, ok := res.Documents[DirectoryKey]; ok {
-		return nil, nil, fmt.Errorf("load policies from %s: data key %q is reserved for the directory snapshot", e.dir, DirectoryKey)
+		return nil, nil, nil, fmt.Errorf("load policies from %s: data key %q is reserved for the directory snapshot", e.dir, DirectoryKey)
 	}
 	modules := res.ParsedModules()
 	if len(modules) == 0 {
-		return nil, nil, fmt.Errorf("load policies from %s: no .rego files", e.dir)
+		return nil, nil, nil, fmt.Errorf("load policies from %s: no .rego files", e.dir)
 	}
 	c := ast.NewCompiler().WithEnablePrintStatements(false)
 	if c.Compile(modules); c.Failed() {
-		return nil, nil, fmt.Errorf("compile policies: %w", c.Errors)
+		return nil, nil, nil, fmt.Errorf("compile policies: %w", c.Errors)
 	}
-	b := &bundle{compiler: c, prepared: map[string]rego.PreparedEvalQuery{}, files: len(modules), loadedAt: time.Now(),
-		deterministic: deterministic(c)}
+	b := &bundle{compiler: c, files: len(modules), loadedAt: time.Now()}
+	if err := e.prepareBundle(ctx, b); err != nil {
+		return nil, nil, nil, err
+	}
+	return b, res.Documents, modules, nil
+}
+
+// prepareBundle prepares every entry point of b.compiler.
+func (e *Engine) prepareBundle(ctx context.Context, b *bundle) error {
+	b.prepared = map[string]rego.PreparedEvalQuery{}
+	b.deterministic = deterministic(b.compiler)
 	for _, ep := range EntryPoints {
 		ref := ast.MustParseRef("data." + Package + "." + ep)
-		if len(c.GetRules(ref)) == 0 {
-			return nil, nil, fmt.Errorf("compile policies: entry point data.%s.%s is not defined", Package, ep)
+		if len(b.compiler.GetRules(ref)) == 0 {
+			return fmt.Errorf("compile policies: entry point data.%s.%s is not defined", Package, ep)
 		}
-		pq, err := e.prepare(ctx, c, ref)
+		pq, err := e.prepare(ctx, b.compiler, ref)
 		if err != nil {
-			return nil, nil, fmt.Errorf("prepare data.%s.%s: %w", Package, ep, err)
+			return fmt.Errorf("prepare data.%s.%s: %w", Package, ep, err)
 		}
 		b.prepared[ep] = pq
 	}
-
-	return b, res.Documents, nil
+	return nil
 }
 
 func (e *Engine) prepare(ctx context.Context, c *ast.Compiler, ref ast.Ref) (rego.PreparedEvalQuery, error) {
@@ -254,6 +266,46 @@ func (e *Engine) Eval(ctx context.Context, entry string, input ast.Value, opts .
 	}
 	return evalPrepared(ctx, pq, input, opts)
 }
+
+// EvalValue is Eval with the answer as an AST value, as the policies produced
+// it: no conversion to Go values (the decision path encodes it directly).
+// Evaluation options are fixed for the hot path: no metrics, no instrumentation,
+// rule indexing and early exit on (OPA's defaults), cancellation when ctx ends.
+func (e *Engine) EvalValue(ctx context.Context, entry string, input ast.Value) (ast.Value, bool, error) {
+	pq, ok := e.current().prepared[entry]
+	if !ok {
+		return nil, false, fmt.Errorf("unknown entry point %q", entry)
+	}
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	caches := getCaches()
+	defer putCaches(caches)
+	rs, err := pq.Eval(ctx,
+		rego.EvalParsedInput(input),
+		rego.EvalGenerateJSON(astResult),
+		rego.EvalMetrics(noMetrics),
+		rego.EvalExternalCancel(cancel),
+		rego.EvalVirtualCache(&caches.virtual),
+		rego.EvalBaseCache(&caches.base),
+	)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, false, nil
+	}
+	v, ok := rs[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return nil, false, fmt.Errorf("entry point %q: unexpected result %T", entry, rs[0].Expressions[0].Value)
+	}
+	return v, true, nil
+}
+
+var noMetrics = metrics.NoOp()
+
+// astResult keeps a result as OPA's AST value instead of converting it to Go.
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
 
 func evalPrepared(ctx context.Context, pq rego.PreparedEvalQuery, input ast.Value, opts []rego.EvalOption) (any, bool, error) {
 	opts = append(opts, rego.EvalParsedInput(input))
@@ -316,7 +368,10 @@ func (e *Engine) Explain(ctx context.Context, entry string, input ast.Value) (va
 }
 
 // Transact runs fn in a write transaction of the data store, so the next
-// evaluation sees all of its writes or none.
+// evaluation sees all of its writes or none. fn may write only under
+// data.gatehouse (DirectoryKey): the rest of data comes from the policy files,
+// and rules that depend on it alone are folded into constants when the bundle
+// loads (fold.go).
 func (e *Engine) Transact(ctx context.Context, fn func(storage.Store, storage.Transaction) error) error {
 	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error { return fn(e.store, txn) })
 }

@@ -11,15 +11,88 @@ import (
 
 // parseJSON reads one JSON document straight into an OPA AST value, so a
 // decision request is parsed once, not decoded into Go maps and converted
-// again. Trino's batch requests repeat the same keys and catalog/schema names
-// thousands of times, so short strings are interned per request: one term is
-// shared by every occurrence.
+// again.
+//
+// It is built for Trino's requests, whose batches carry thousands of small
+// objects with the same keys and often the same values, and keeps the work per
+// value small:
+//   - the body is converted to a string once and strings without escapes are
+//     slices of it (no copy each);
+//   - the keys and values of Trino's protocol are terms shared by every request
+//     (immutable, like OPA's own interned terms), and other short strings are
+//     interned per request: one term for every occurrence;
+//   - terms are allocated in blocks, and an object is built in one call from
+//     its members (OPA's NewObject lays them out in one block) rather than
+//     inserted member by member.
 //
 // It follows RFC 8259: one value, optional surrounding white space, no
 // trailing data; invalid UTF-8 in strings becomes U+FFFD, as encoding/json
-// does. Nesting deeper than maxDepth is refused rather than risking the stack.
+// does; of duplicate keys the last wins, as in encoding/json. Nesting deeper
+// than maxDepth is refused rather than risking the stack.
+// parseInput reads a request body, a JSON object, and returns the value of its
+// "input" member (nil if it has none) without building the outer object. ok is
+// false when the body is valid JSON but not an object.
+func parseInput(data []byte) (input ast.Value, ok bool, err error) {
+	p := jsonParser{data: data, src: string(data)}
+	p.skipSpace()
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		// Not an object: parse it all the same, to tell bad JSON from a bad shape.
+		if _, err := parseJSON(data); err != nil {
+			return nil, false, err
+		}
+		return nil, false, nil
+	}
+	p.pos++ // {
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+	} else {
+		for {
+			p.skipSpace()
+			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+				return nil, false, p.errorf("expected a string key")
+			}
+			k, err := p.str()
+			if err != nil {
+				return nil, false, err
+			}
+			p.skipSpace()
+			if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+				return nil, false, p.errorf("expected ':' after object key")
+			}
+			p.pos++
+			p.skipSpace()
+			v, err := p.value(1)
+			if err != nil {
+				return nil, false, err
+			}
+			if k == "input" {
+				input = v.Value // later duplicates win
+			}
+			p.skipSpace()
+			if p.pos >= len(p.data) {
+				return nil, false, p.errorf("unexpected end of input in an object")
+			}
+			if p.data[p.pos] == ',' {
+				p.pos++
+				continue
+			}
+			if p.data[p.pos] == '}' {
+				p.pos++
+				break
+			}
+			return nil, false, p.errorf("expected ',' or '}' in an object")
+		}
+	}
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return nil, false, p.errorf("data after the JSON object")
+	}
+	return input, true, nil
+}
+
 func parseJSON(data []byte) (ast.Value, error) {
-	p := jsonParser{data: data, interned: make(map[string]*ast.Term, 64)}
+	p := jsonParser{data: data, src: string(data)}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -34,10 +107,23 @@ func parseJSON(data []byte) (ast.Value, error) {
 
 const maxDepth = 64
 
+// internMinBody is the body size from which values are interned per request;
+// a single decision's values rarely repeat.
+const internMinBody = 4 << 10
+
+// maxInterned bounds the per-request intern table: the values worth sharing
+// (catalog and schema names, types) come first; unique ones (table and column
+// names) would only grow it.
+const maxInterned = 512
+
 type jsonParser struct {
 	data     []byte
+	src      string // data as a string, for substrings without copies
 	pos      int
 	interned map[string]*ast.Term
+	terms    []ast.Term     // block the next terms are taken from
+	members  [][2]*ast.Term // stack of the members of the objects being read
+	elems    []*ast.Term    // stack of the elements of the arrays being read
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -53,6 +139,21 @@ func (p *jsonParser) skipSpace() {
 			return
 		}
 	}
+}
+
+// term returns a new term holding v, from the current block.
+func (p *jsonParser) term(v ast.Value) *ast.Term {
+	if len(p.terms) == 0 {
+		n := 64
+		if len(p.data) > 64<<10 {
+			n = 1024
+		}
+		p.terms = make([]ast.Term, n)
+	}
+	t := &p.terms[0]
+	p.terms = p.terms[1:]
+	t.Value = v
+	return t
 }
 
 func (p *jsonParser) value(depth int) (*ast.Term, error) {
@@ -74,11 +175,11 @@ func (p *jsonParser) value(depth int) (*ast.Term, error) {
 		}
 		return p.intern(s), nil
 	case c == 't':
-		return p.literal("true", ast.BooleanTerm(true))
+		return p.literal("true", ast.InternedTerm(true))
 	case c == 'f':
-		return p.literal("false", ast.BooleanTerm(false))
+		return p.literal("false", ast.InternedTerm(false))
 	case c == 'n':
-		return p.literal("null", ast.NullTerm())
+		return p.literal("null", ast.InternedNullTerm)
 	case c == '-' || c >= '0' && c <= '9':
 		return p.number()
 	default:
@@ -86,20 +187,31 @@ func (p *jsonParser) value(depth int) (*ast.Term, error) {
 	}
 }
 
+// intern returns the term for string s: a shared one for the protocol's
+// words, else (in bodies large enough for values to repeat: batches) one per
+// request for short strings, else a new one.
 func (p *jsonParser) intern(s string) *ast.Term {
-	if len(s) > 64 {
-		return ast.StringTerm(s)
+	if t, ok := sharedTerms[s]; ok {
+		return t
+	}
+	if len(s) > 64 || len(p.data) < internMinBody {
+		return p.term(ast.String(s))
 	}
 	if t, ok := p.interned[s]; ok {
 		return t
 	}
-	t := ast.StringTerm(s)
-	p.interned[s] = t
+	t := p.term(ast.String(s))
+	if p.interned == nil {
+		p.interned = make(map[string]*ast.Term, 32)
+	}
+	if len(p.interned) < maxInterned {
+		p.interned[s] = t
+	}
 	return t
 }
 
 func (p *jsonParser) literal(word string, t *ast.Term) (*ast.Term, error) {
-	if len(p.data)-p.pos < len(word) || string(p.data[p.pos:p.pos+len(word)]) != word {
+	if len(p.data)-p.pos < len(word) || p.src[p.pos:p.pos+len(word)] != word {
 		return nil, p.errorf("invalid literal")
 	}
 	p.pos += len(word)
@@ -108,12 +220,13 @@ func (p *jsonParser) literal(word string, t *ast.Term) (*ast.Term, error) {
 
 func (p *jsonParser) object(depth int) (*ast.Term, error) {
 	p.pos++ // {
-	var items [][2]*ast.Term
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return ast.NewTerm(ast.NewObject()), nil
+		return p.term(ast.NewObject()), nil
 	}
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
@@ -133,7 +246,7 @@ func (p *jsonParser) object(depth int) (*ast.Term, error) {
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, [2]*ast.Term{p.intern(k), v})
+		p.members = append(p.members, [2]*ast.Term{p.intern(k), v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input in an object")
@@ -143,33 +256,67 @@ func (p *jsonParser) object(depth int) (*ast.Term, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			// Later duplicates win, as in encoding/json.
-			obj := ast.NewObjectWithCapacity(len(items))
-			for _, kv := range items {
-				obj.Insert(kv[0], kv[1])
-			}
-			return ast.NewTerm(obj), nil
+			return p.term(newObject(p.members[base:])), nil
 		default:
 			return nil, p.errorf("expected ',' or '}' in an object")
 		}
 	}
 }
 
+// newObject builds an object of members; of duplicate keys the last wins.
+func newObject(members [][2]*ast.Term) ast.Object {
+	if hasDuplicateKeys(members) {
+		obj := ast.NewObjectWithCapacity(len(members))
+		for _, kv := range members {
+			obj.Insert(kv[0], kv[1])
+		}
+		return obj
+	}
+	return ast.NewObject(members...)
+}
+
+func hasDuplicateKeys(members [][2]*ast.Term) bool {
+	if len(members) > 16 {
+		seen := make(map[ast.String]struct{}, len(members))
+		for _, kv := range members {
+			k := kv[0].Value.(ast.String)
+			if _, dup := seen[k]; dup {
+				return true
+			}
+			seen[k] = struct{}{}
+		}
+		return false
+	}
+	for i := 1; i < len(members); i++ {
+		ki := members[i][0].Value.(ast.String)
+		for j := range i {
+			if members[j][0].Value.(ast.String) == ki {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (p *jsonParser) array(depth int) (*ast.Term, error) {
 	p.pos++ // [
-	var elems []*ast.Term
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return ast.NewTerm(ast.NewArray()), nil
+		return p.term(ast.NewArray()), nil
 	}
+	base := len(p.elems)
+	defer func() {
+		clear(p.elems[base:])
+		p.elems = p.elems[:base]
+	}()
 	for {
 		p.skipSpace()
 		v, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		elems = append(elems, v)
+		p.elems = append(p.elems, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input in an array")
@@ -179,7 +326,9 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			return ast.NewTerm(ast.NewArray(elems...)), nil
+			elems := make([]*ast.Term, len(p.elems)-base)
+			copy(elems, p.elems[base:])
+			return p.term(ast.NewArray(elems...)), nil
 		default:
 			return nil, p.errorf("expected ',' or ']' in an array")
 		}
@@ -219,26 +368,30 @@ func (p *jsonParser) number() (*ast.Term, error) {
 			return nil, p.errorf("invalid number")
 		}
 	}
-	return ast.NewTerm(ast.Number(p.data[start:p.pos])), nil
+	return p.term(ast.Number(p.src[start:p.pos])), nil
 }
 
 // str reads a string token; p.pos is at its opening quote.
 func (p *jsonParser) str() (string, error) {
 	p.pos++
 	start := p.pos
-	// Fast path: no escapes, all ASCII or valid UTF-8.
+	// Fast path: no escapes, ASCII (or valid UTF-8): a substring of the body.
+	ascii := true
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		if c == '"' {
-			s := p.data[start:p.pos]
+			s := p.src[start:p.pos]
 			p.pos++
-			if utf8.Valid(s) {
-				return string(s), nil
+			if ascii || utf8.ValidString(s) {
+				return s, nil
 			}
-			return string([]rune(string(s))), nil // invalid bytes → U+FFFD
+			return string([]rune(s)), nil // invalid bytes → U+FFFD
 		}
 		if c == '\\' || c < 0x20 {
 			break
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 		p.pos++
 	}
@@ -312,10 +465,39 @@ func (p *jsonParser) hex4() (rune, error) {
 	if len(p.data)-p.pos < 4 {
 		return 0, p.errorf("short \\u escape")
 	}
-	n, err := strconv.ParseUint(string(p.data[p.pos:p.pos+4]), 16, 32)
+	n, err := strconv.ParseUint(p.src[p.pos:p.pos+4], 16, 32)
 	if err != nil {
 		return 0, p.errorf("invalid \\u escape")
 	}
 	p.pos += 4
 	return rune(n), nil
+}
+
+// sharedTerms are the words of Trino's OPA protocol (keys, operations, common
+// values) as terms every request shares. Nothing modifies a term once built.
+var sharedTerms = func() map[string]*ast.Term {
+	words := []string{
+		"input", "context", "identity", "user", "groups", "enabledRoles", "softwareStack", "trinoVersion", "queryId",
+		"action", "operation", "resource", "filterResources", "targetResource", "grantee", "name", "type",
+		"catalog", "schema", "table", "column", "function", "systemSessionProperty", "catalogSessionProperty",
+		"catalogName", "schemaName", "tableName", "columnName", "columnType", "columns", "functionName", "functionKind",
+		"propertyName", "properties", "USER", "ROLE", "information_schema", "varchar", "bigint", "integer", "double",
+		"boolean", "date", "timestamp",
+	}
+	for op := range Operations {
+		words = append(words, op)
+	}
+	m := make(map[string]*ast.Term, len(words))
+	for _, w := range words {
+		m[w] = ast.StringTerm(w)
+	}
+	return m
+}()
+
+// keyTerm is the term of a protocol key, for lookups.
+func keyTerm(k string) *ast.Term {
+	if t, ok := sharedTerms[k]; ok {
+		return t
+	}
+	return ast.StringTerm(k)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -99,6 +100,9 @@ func benchHandlerWith(b *testing.B, cache *authz.DecisionCache) http.Handler {
 	ctx := context.Background()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "policies")
+	if d := os.Getenv("TMP_BENCH_POLICIES"); d != "" {
+		dir = d
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	eng, err := policy.New(ctx, dir, policy.WithLogger(log))
 	if err != nil {
@@ -239,4 +243,35 @@ func BenchmarkDecisionAllowSelectCached(b *testing.B) {
 			b.Fatalf("allow answered %s", out)
 		}
 	})
+}
+
+// BenchmarkDecodeFilterTables10k is the request decoder alone (JSON → AST,
+// shape checks) on the FilterTables10k body.
+func BenchmarkDecodeFilterTables10k(b *testing.B) {
+	items := make([]any, 10_000)
+	for i := range items {
+		items[i] = map[string]any{"table": map[string]any{"catalogName": "memory", "schemaName": fmt.Sprintf("s%d", i%10), "tableName": fmt.Sprintf("t%d", i)}}
+	}
+	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{"operation": "FilterTables", "filterResources": items}})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for range b.N {
+		if _, err := Decode(body, EndpointBatch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeSelect is the request decoder alone on the AllowSelect body.
+func BenchmarkDecodeSelect(b *testing.B) {
+	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{
+		"operation": "SelectFromColumns",
+		"resource": map[string]any{"table": map[string]any{"catalogName": "tpch", "schemaName": "tiny", "tableName": "nation",
+			"columns": []string{"nationkey", "name", "regionkey"}}}}})
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := Decode(body, EndpointAllow); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,36 +170,39 @@ func (h *Handler) decide(ctx context.Context, endpoint string, req *Request, d *
 		d.Result, d.Rule = authz.ResultUnknown, "unknown operation: denied"
 		return nothing(endpoint), nil
 	}
-	v, defined, err := h.authz.Eval(ctx, endpoint, req.Input)
+	v, defined, err := h.authz.EvalValue(ctx, endpoint, req.Input)
 	if err != nil {
 		return nil, err
 	}
-	var result any
 	switch endpoint {
 	case EndpointAllow:
-		ok, err := allowResult(v, defined)
+		ok, err := allowAnswer(v, defined)
 		if err != nil {
 			return nil, &policyAnswerError{err}
 		}
-		result, d.Result = ok, authz.ResultAllow
+		d.Result = authz.ResultAllow
 		if !ok {
 			d.Result, d.Rule = authz.ResultDeny, h.authz.Reason(ctx, req.Input)
+			return answerFalse, nil
 		}
+		return answerTrue, nil
 	case EndpointBatch:
-		idx, err := batchResult(v, defined, n)
+		idx, err := batchAnswer(v, defined, n)
 		if err != nil {
 			return nil, &policyAnswerError{err}
 		}
-		result, d.Kept = idx, len(idx)
+		d.Kept = len(idx)
 		d.Result = batchOutcome(len(idx), n)
+		return encodeIndices(idx), nil
 	case EndpointRowFilters:
-		fs, err := rowFiltersResult(v, defined)
+		fs, err := rowFiltersAnswer(v, defined)
 		if err != nil {
 			return nil, &policyAnswerError{err}
 		}
-		result, d.Kept, d.Result = fs, len(fs), authz.ResultAllow
+		d.Kept, d.Result = len(fs), authz.ResultAllow
+		return encodeResult(fs)
 	case EndpointColumnMask:
-		m, err := columnMaskResult(v, defined)
+		m, err := columnMaskAnswer(v, defined)
 		if err != nil {
 			return nil, &policyAnswerError{err}
 		}
@@ -206,15 +210,17 @@ func (h *Handler) decide(ctx context.Context, endpoint string, req *Request, d *
 		if m == nil {
 			return []byte("{}\n"), nil
 		}
-		result, d.Kept = m, 1
+		d.Kept = 1
+		return encodeResult(m)
 	case EndpointBatchColumnMasks:
-		ms, err := batchColumnMasksResult(v, defined, n)
+		ms, err := batchColumnMasksAnswer(v, defined, n)
 		if err != nil {
 			return nil, &policyAnswerError{err}
 		}
-		result, d.Kept, d.Result = ms, len(ms), authz.ResultAllow
+		d.Kept, d.Result = len(ms), authz.ResultAllow
+		return encodeResult(ms)
 	}
-	return encodeResult(result)
+	return nil, fmt.Errorf("unknown endpoint %q", endpoint)
 }
 
 func batchOutcome(kept, n int) string {
@@ -236,6 +242,24 @@ func nothing(endpoint string) []byte {
 		return []byte("{}\n")
 	}
 	return []byte(`{"result":[]}` + "\n")
+}
+
+var (
+	answerTrue  = []byte(`{"result":true}` + "\n")
+	answerFalse = []byte(`{"result":false}` + "\n")
+)
+
+// encodeIndices is {"result":[i, ...]} for batch indices.
+func encodeIndices(idx []int) []byte {
+	b := make([]byte, 0, len(`{"result":[]}`)+2+len(idx)*6)
+	b = append(b, `{"result":[`...)
+	for i, x := range idx {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, "]}\n"...)
 }
 
 func encodeResult(v any) ([]byte, error) {

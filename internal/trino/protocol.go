@@ -8,7 +8,6 @@ package trino
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -91,17 +90,19 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, bad("request body is empty: expected {\"input\": {...}}")
 	}
-	doc, err := parseJSON(body)
+	doc, isObject, err := parseInput(body)
 	if err != nil {
 		return nil, bad("request body is not valid JSON: %v", err)
 	}
-	root, ok := doc.(ast.Object)
-	if !ok {
+	if !isObject {
 		return nil, bad("request body must be a JSON object with an \"input\" field")
 	}
-	input, err := object(root, "input", "input", true)
-	if err != nil {
-		return nil, err
+	if _, null := doc.(ast.Null); doc == nil || null {
+		return nil, bad("input is required")
+	}
+	input, ok := doc.(ast.Object)
+	if !ok {
+		return nil, bad("input must be an object, not %s", kind(doc))
 	}
 	r := &Request{Input: input}
 	ctx, err := object(input, "context", "input.context", true)
@@ -112,15 +113,22 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The strings parsed from the body share its memory; those that outlive the
+	// request (audit, metrics, the decision cache) are copied.
 	if r.User, err = str(ident, "user", "input.context.identity.user", true); err != nil {
 		return nil, err
 	}
+	r.User = strings.Clone(r.User)
 	if r.Groups, err = strList(ident, "groups", "input.context.identity.groups"); err != nil {
 		return nil, err
+	}
+	for i := range r.Groups {
+		r.Groups[i] = strings.Clone(r.Groups[i])
 	}
 	if r.QueryID, err = str(ctx, "queryId", "input.context.queryId", false); err != nil {
 		return nil, err
 	}
+	r.QueryID = strings.Clone(r.QueryID)
 	action, err := object(input, "action", "input.action", true)
 	if err != nil {
 		return nil, err
@@ -128,10 +136,11 @@ func Decode(body []byte, endpoint string) (*Request, error) {
 	if r.Operation, err = str(action, "operation", "input.action.operation", true); err != nil {
 		return nil, err
 	}
+	r.Operation = strings.Clone(r.Operation)
 	if r.Resource, err = object(action, "resource", "input.action.resource", false); err != nil {
 		return nil, err
 	}
-	if t := action.Get(ast.InternedTerm("filterResources")); t != nil && !isNull(t) {
+	if t := action.Get(keyTerm("filterResources")); t != nil && !isNull(t) {
 		arr, ok := t.Value.(*ast.Array)
 		if !ok {
 			return nil, bad("input.action.filterResources must be an array, not %s", kind(t.Value))
@@ -193,7 +202,7 @@ func (r *Request) checkShape(endpoint, resKind string) error {
 			return nil
 		}
 		for i := range r.Items() {
-			if err := checkResource(r.item(i), resKind, fmt.Sprintf("input.action.filterResources[%d]", i)); err != nil {
+			if err := checkResource(r.item(i), resKind, i); err != nil {
 				return err
 			}
 		}
@@ -205,7 +214,7 @@ func (r *Request) checkShape(endpoint, resKind string) error {
 	if r.Resource == nil {
 		return bad("input.action.resource is required for %s", r.Operation)
 	}
-	return checkResource(r.Resource, resKind, "input.action.resource")
+	return checkResource(r.Resource, resKind, -1)
 }
 
 // resourceFields lists, per resource kind, the string fields it must carry.
@@ -220,19 +229,41 @@ var resourceFields = map[string][]string{
 	ResFunction:               {"functionName"},
 }
 
-func checkResource(res ast.Object, resKind, path string) error {
-	obj, err := object(res, resKind, path+"."+resKind, true)
-	if err != nil {
-		return err
+// checkResource checks filterResources[item] (item ≥ 0) or resource (item < 0).
+// Paths for messages are built only on error: a batch has thousands of items.
+func checkResource(res ast.Object, resKind string, item int) error {
+	path := func() string {
+		if item < 0 {
+			return "input.action.resource"
+		}
+		return fmt.Sprintf("input.action.filterResources[%d]", item)
+	}
+	t := get(res, resKind)
+	if t == nil {
+		return bad("%s.%s is required", path(), resKind)
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return bad("%s.%s must be an object, not %s", path(), resKind, kind(t.Value))
 	}
 	for _, f := range resourceFields[resKind] {
-		if _, err := str(obj, f, path+"."+resKind+"."+f, true); err != nil {
-			return err
+		t := get(obj, f)
+		if t == nil {
+			return bad("%s.%s.%s is required", path(), resKind, f)
+		}
+		s, ok := t.Value.(ast.String)
+		if !ok {
+			return bad("%s.%s.%s must be a string, not %s", path(), resKind, f, kind(t.Value))
+		}
+		if s == "" {
+			return bad("%s.%s.%s must not be empty", path(), resKind, f)
 		}
 	}
 	if resKind == ResTable {
-		if _, err := strList(obj, "columns", path+".table.columns"); err != nil {
-			return err
+		if t := get(obj, "columns"); t != nil {
+			if _, err := strList(obj, "columns", path()+".table.columns"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -254,36 +285,59 @@ func (r *Request) Describe() string {
 }
 
 func describe(res ast.Object) string {
-	keys := res.Keys()
-	sort.Slice(keys, func(i, j int) bool { return ast.Compare(keys[i], keys[j]) < 0 })
-	for _, k := range keys {
-		obj, ok := res.Get(k).Value.(ast.Object)
-		ks, isStr := k.Value.(ast.String)
-		if !ok || !isStr {
-			continue
+	// The first key in sort order whose value is an object (Trino sends one).
+	var key *ast.Term
+	res.Foreach(func(k, v *ast.Term) {
+		if _, ok := v.Value.(ast.Object); !ok {
+			return
 		}
-		var parts []string
-		for _, f := range []string{"user", "name", "catalogName", "schemaName", "tableName", "columnName", "propertyName", "functionName"} {
-			if t := obj.Get(ast.InternedTerm(f)); t != nil {
-				if s, ok := t.Value.(ast.String); ok {
-					parts = append(parts, string(s))
-				}
+		if _, ok := k.Value.(ast.String); !ok {
+			return
+		}
+		if key == nil || ast.Compare(k, key) < 0 {
+			key = k
+		}
+	})
+	if key == nil {
+		return ""
+	}
+	obj := res.Get(key).Value.(ast.Object)
+	n := len(key.Value.(ast.String)) + 1
+	var parts [8]string
+	np := 0
+	for _, f := range describeFields {
+		if t := obj.Get(keyTerm(f)); t != nil {
+			if s, ok := t.Value.(ast.String); ok {
+				parts[np] = string(s)
+				n += len(s) + 1
+				np++
 			}
 		}
-		return string(ks) + ":" + strings.Join(parts, ".")
 	}
-	return ""
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(string(key.Value.(ast.String)))
+	b.WriteByte(':')
+	for i := range np {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(parts[i])
+	}
+	return b.String()
 }
+
+var describeFields = []string{"user", "name", "catalogName", "schemaName", "tableName", "columnName", "propertyName", "functionName"}
 
 // Target is ImpersonateUser's target user, "" for other operations.
 func (r *Request) Target() string {
 	if r.Operation != "ImpersonateUser" || r.Resource == nil {
 		return ""
 	}
-	if u, ok := r.Resource.Get(ast.InternedTerm("user")).Value.(ast.Object); ok {
-		if t := u.Get(ast.InternedTerm("user")); t != nil {
+	if u, ok := r.Resource.Get(keyTerm("user")).Value.(ast.Object); ok {
+		if t := u.Get(keyTerm("user")); t != nil {
 			if s, ok := t.Value.(ast.String); ok {
-				return string(s)
+				return strings.Clone(string(s))
 			}
 		}
 	}
@@ -292,11 +346,11 @@ func (r *Request) Target() string {
 
 // columns is the number of columns of the one FilterColumns table.
 func (r *Request) columns() int {
-	t, _ := r.item(0).Get(ast.InternedTerm("table")).Value.(ast.Object)
+	t, _ := r.item(0).Get(keyTerm("table")).Value.(ast.Object)
 	if t == nil {
 		return 0
 	}
-	if c := t.Get(ast.InternedTerm("columns")); c != nil {
+	if c := t.Get(keyTerm("columns")); c != nil {
 		if a, ok := c.Value.(*ast.Array); ok {
 			return a.Len()
 		}
@@ -329,7 +383,7 @@ func isNull(t *ast.Term) bool {
 
 // get returns m[key], nil when absent or null.
 func get(m ast.Object, key string) *ast.Term {
-	t := m.Get(ast.InternedTerm(key))
+	t := m.Get(keyTerm(key))
 	if t == nil || isNull(t) {
 		return nil
 	}

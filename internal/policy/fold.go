@@ -1,0 +1,330 @@
+package policy
+
+// Constant folding of the rules that depend on the policy files alone.
+//
+// Trino's rules.json is data that changes only when the bundle is reloaded, yet
+// OPA evaluates every rule afresh for each query: reading rules.json, checking
+// every rule's regexes and fields and normalising them (rules.rego) would be
+// paid by every decision. So when a bundle loads, after its data files are in
+// the store, the engine finds the complete rules whose value cannot depend on
+// the request or the directory — no reference to input, to data.gatehouse or
+// to any data it cannot see statically, no `with`, no non-deterministic
+// built-in, anywhere in the rules they depend on — evaluates each once, and
+// compiles the bundle again with each such rule replaced by `name := value`.
+//
+// The answers are those of the unfolded bundle by construction (the value is
+// what OPA computes for that rule on every query, since nothing it reads can
+// change until the next reload, which folds again), and the differential test
+// checks gatehouse against stock OPA running the unfolded files. A rule that is
+// undefined or fails to evaluate is left as it is, and so is the whole bundle
+// if the folded modules do not compile: folding is an optimisation only.
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// foldBundle folds b in place when it can; modules are the parsed (not
+// compiled) modules b.compiler was built from. The data files must already be
+// in the store. Errors are logged and leave b unfolded.
+func (e *Engine) foldBundle(ctx context.Context, b *bundle, modules map[string]*ast.Module) {
+	c, n, err := e.fold(ctx, b.compiler, modules)
+	if err == nil && n > 0 {
+		folded := &bundle{compiler: c, files: b.files, loadedAt: b.loadedAt, folded: n}
+		if err = e.prepareBundle(ctx, folded); err == nil {
+			b.compiler, b.prepared, b.deterministic, b.folded = folded.compiler, folded.prepared, folded.deterministic, n
+			return
+		}
+	}
+	if err != nil {
+		e.log.Warn("policy constant folding skipped; every rule is evaluated per request", "err", err)
+	}
+}
+
+// isConstant: `name := <ground value>` with no body, already a constant.
+func isConstant(r *ast.Rule) bool {
+	return r.Else == nil && r.Head.Value != nil && r.Head.Value.IsGround() &&
+		len(r.Body) == 1 && r.Body[0].IsEquality() == false && r.Body[0].Equal(ast.NewExpr(ast.BooleanTerm(true)))
+}
+
+// fold returns a compiler of modules with the foldable rules of c replaced by
+// their values, and how many rules were replaced.
+func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*ast.Module) (*ast.Compiler, int, error) {
+	a := &foldAnalysis{c: c, static: map[*ast.Rule]bool{}}
+	if a.usesWith() {
+		return nil, 0, nil // `with` can replace what a rule reads: fold nothing
+	}
+	// Candidates: every complete, argument-free, single-name rule whose
+	// definitions are all static.
+	type candidate struct {
+		path  ast.Ref
+		value *ast.Term
+	}
+	byPath := map[string]*candidate{}
+	var order []string
+	for _, m := range sortedModules(c.Modules) {
+		for _, r := range m.Rules {
+			if len(r.Head.Args) > 0 || r.Head.RuleKind() != ast.SingleValue || len(r.Head.Ref()) != 1 {
+				continue
+			}
+			path := r.Ref()
+			key := path.String()
+			if _, seen := byPath[key]; seen {
+				continue
+			}
+			defs := c.GetRulesExact(path)
+			ok := len(defs) > 0 && !(len(defs) == 1 && isConstant(defs[0]))
+			for _, d := range defs {
+				if len(d.Head.Args) > 0 || d.Head.RuleKind() != ast.SingleValue || !a.isStatic(d) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				byPath[key] = nil
+				continue
+			}
+			byPath[key] = &candidate{path: path}
+			order = append(order, key)
+		}
+	}
+	if len(order) == 0 {
+		return nil, 0, nil
+	}
+
+	txn, err := e.store.NewTransaction(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	values := ast.NewObject()
+	for _, key := range order {
+		v, err := evalRef(ctx, c, e.store, txn, byPath[key].path)
+		if err != nil || v == nil {
+			continue // undefined or an error: evaluated per request, as written
+		}
+		values.Insert(ast.StringTerm(key), v)
+	}
+	e.store.Abort(ctx, txn)
+	if values.Len() == 0 {
+		return nil, 0, nil
+	}
+
+	folded := make(map[string]*ast.Module, len(modules))
+	done := map[string]bool{}
+	names := make([]string, 0, len(modules))
+	for name := range modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		mc := modules[name].Copy()
+		rules := mc.Rules[:0]
+		for _, r := range mc.Rules {
+			if len(r.Head.Args) > 0 || r.Head.RuleKind() != ast.SingleValue || len(r.Head.Ref()) != 1 {
+				rules = append(rules, r)
+				continue
+			}
+			key := mc.Package.Path.Extend(r.Head.Ref()).String()
+			if values.Get(ast.StringTerm(key)) == nil {
+				rules = append(rules, r)
+				continue
+			}
+			if done[key] {
+				continue // another definition of a folded rule
+			}
+			done[key] = true
+			rules = append(rules, foldedRule(mc, r, values.Get(ast.StringTerm(key))))
+		}
+		mc.Rules = rules
+		folded[name] = mc
+	}
+	fc := ast.NewCompiler().WithEnablePrintStatements(false)
+	if fc.Compile(folded); fc.Failed() {
+		return nil, 0, fmt.Errorf("folded modules do not compile: %w", fc.Errors)
+	}
+	return fc, values.Len(), nil
+}
+
+// foldedRule is `name := object.get({"v": value}, "v", null)`, at the location
+// of the rule it replaces. The value is a literal of the module; object.get
+// only hides its shape from OPA's type checker, which would otherwise type the
+// rules reading it from the literal (and reject, say, iterating over a list
+// that happens to be empty) where it typed them as reading data before.
+func foldedRule(m *ast.Module, r *ast.Rule, value *ast.Term) *ast.Rule {
+	loc := r.Location
+	name := r.Head.Ref()[0].Value.(ast.Var)
+	wrapped := ast.ObjectTerm(ast.Item(ast.StringTerm("v").SetLocation(loc), value.Copy())).SetLocation(loc)
+	op := ast.RefTerm(ast.VarTerm("object").SetLocation(loc), ast.StringTerm("get").SetLocation(loc)).SetLocation(loc)
+	call := ast.CallTerm(op, wrapped, ast.StringTerm("v").SetLocation(loc), ast.NullTerm().SetLocation(loc)).SetLocation(loc)
+	head := ast.NewHead(name, nil, call)
+	head.Assign = true
+	head.Location = loc
+	head.Reference[0].Location = loc
+	body := ast.NewBody(ast.NewExpr(ast.BooleanTerm(true).SetLocation(loc)).SetLocation(loc))
+	return &ast.Rule{Head: head, Body: body, Module: m, Location: loc}
+}
+
+// evalRef evaluates one document with no input.
+func evalRef(ctx context.Context, c *ast.Compiler, store storage.Store, txn storage.Transaction, ref ast.Ref) (*ast.Term, error) {
+	x := ast.VarTerm("__gatehouse_fold__")
+	body, err := c.QueryCompiler().Compile(ast.NewBody(ast.Equality.Expr(x, ast.NewTerm(ref))))
+	if err != nil {
+		return nil, err
+	}
+	q := topdown.NewQuery(body).WithCompiler(c).WithStore(store).WithTransaction(txn)
+	var out *ast.Term
+	n := 0
+	err = q.Iter(ctx, func(qr topdown.QueryResult) error {
+		n++
+		out = qr[x.Value.(ast.Var)]
+		return nil
+	})
+	if err != nil || n != 1 || out == nil || !out.IsGround() {
+		return nil, err
+	}
+	return out, nil
+}
+
+// foldAnalysis decides which rules are static: their value depends only on
+// the policy files.
+type foldAnalysis struct {
+	c      *ast.Compiler
+	static map[*ast.Rule]bool // memo; false while a rule is being analysed
+}
+
+// usesWith reports whether any module uses `with`.
+func (a *foldAnalysis) usesWith() bool {
+	found := false
+	for _, m := range a.c.Modules {
+		ast.WalkExprs(m, func(x *ast.Expr) bool {
+			if len(x.With) > 0 {
+				found = true
+			}
+			return found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *foldAnalysis) isStatic(r *ast.Rule) bool {
+	if s, seen := a.static[r]; seen {
+		return s
+	}
+	a.static[r] = false // recursion is not allowed in Rego; be safe anyway
+	s := a.analyse(r)
+	a.static[r] = s
+	return s
+}
+
+func (a *foldAnalysis) analyse(r *ast.Rule) bool {
+	ok := true
+	var deps []*ast.Rule
+	var visit func(x any)
+	visit = func(x any) {
+		ast.WalkTerms(x, func(t *ast.Term) bool {
+			if !ok {
+				return true
+			}
+			switch v := t.Value.(type) {
+			case ast.Var:
+				// input or data as a whole
+				if v.Equal(ast.InputRootDocument.Value) || v.Equal(ast.DefaultRootDocument.Value) {
+					ok = false
+				}
+			case ast.Ref:
+				rules, static := a.refDeps(v)
+				if !static {
+					ok = false
+					return true
+				}
+				deps = append(deps, rules...)
+				for _, t := range v[1:] {
+					visit(t)
+				}
+				return true
+			case ast.Call:
+				if op, isRef := v[0].Value.(ast.Ref); !isRef || !a.deterministicOperator(op) {
+					ok = false
+				}
+			}
+			return false
+		})
+	}
+	visit(r)
+	if !ok {
+		return false
+	}
+	ast.WalkExprs(r, func(x *ast.Expr) bool {
+		if x.IsCall() && !a.deterministicOperator(x.Operator()) {
+			ok = false
+		}
+		return !ok
+	})
+	if !ok {
+		return false
+	}
+	for _, d := range deps {
+		if !a.isStatic(d) {
+			return false
+		}
+	}
+	return true
+}
+
+// refDeps classifies a reference: the rules it may read, and whether it is
+// static (no input, no data that is not a policy file's).
+func (a *foldAnalysis) refDeps(ref ast.Ref) ([]*ast.Rule, bool) {
+	head := ref[0].Value
+	switch {
+	case head.Compare(ast.InputRootDocument.Value) == 0:
+		return nil, false
+	case head.Compare(ast.DefaultRootDocument.Value) != 0:
+		return nil, true // a local variable or a built-in's name
+	}
+	prefix := ref.GroundPrefix()
+	if len(prefix) < 2 {
+		return nil, false // all of data, or data[x]
+	}
+	if k, ok := prefix[1].Value.(ast.String); !ok || string(k) == DirectoryKey {
+		return nil, false // the directory, written at run time
+	}
+	return a.c.GetRules(prefix), true
+}
+
+// deterministicOperator: a call of a rule (a data reference, checked as a
+// dependency) or of a built-in OPA marks deterministic.
+func (a *foldAnalysis) deterministicOperator(op ast.Ref) bool {
+	if len(op) == 0 {
+		return false
+	}
+	if op[0].Value.Compare(ast.DefaultRootDocument.Value) == 0 {
+		return true
+	}
+	b, found := ast.BuiltinMap[op.String()]
+	return found && !b.Nondeterministic
+}
+
+func sortedModules(ms map[string]*ast.Module) []*ast.Module {
+	names := make([]string, 0, len(ms))
+	for n := range ms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]*ast.Module, len(names))
+	for i, n := range names {
+		out[i] = ms[n]
+	}
+	return out
+}
+
+// Folded reports how many rules of the current bundle were folded into
+// constants when it loaded.
+func (e *Engine) Folded() int { return e.current().folded }
