@@ -45,12 +45,16 @@ _table_rule(c, s, t) := ns[0] if {
 	f := _user_facets
 	ns := [x | some [m, lit, re, x] in _table_tuples; regex.match(m, key); object.subset(f, lit); _re_ok(re)]
 } else := ns[0] if {
-	not _plain_names([c, s, t])
+	not _keyed(c, s, t)
 	ns := [n | some n in _table_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.table, t)]
 }
 
-# Names that are strings without NUL characters (as Trino's are).
-_plain_names(xs) if strings.count(concat("\u0000", xs), "\u0000") == count(xs) - 1
+# The first case applies: names that are strings without NUL characters (as
+# Trino's are) and patterns that can be joined (see _table_tuples).
+_keyed(c, s, t) if {
+	_TABLE_KEYED
+	strings.count(concat("\u0000", [c, s, t]), "\u0000") == 2
+}
 
 _table_perm(c, s, _, p) if {
 	_cat_level(c) >= _priv_level(p)

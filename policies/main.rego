@@ -296,14 +296,18 @@ _batch := {i | some i, r in _items; _query_access("view", r.user.user)} if {
 # FilterTables: Trino sends up to 10,000 tables of one catalog per request, so the
 # per-table work is kept to a minimum (stock OPA spends a few microseconds on every
 # expression evaluated per item):
-#   1. when the decision cannot depend on the schema or table (the first rules that
-#      match the catalog have no schema / table patterns) it is made once, and the
-#      answer is every index, none, or the information_schema ones;
-#   2. otherwise it is planned once per distinct schema: whether the user owns the
+#   1. when the decision depends on no name at all (the first rules that apply to
+#      the user have no catalog, schema or table pattern) it is made once, without
+#      looking at the batch: every index, none, or the information_schema ones;
+#   2. for a batch of one catalog, the same when it depends on no schema or table
+#      name (the first rules that match the catalog have no such pattern);
+#   3. otherwise it is planned once per distinct schema: whether the user owns the
 #      schema, the catalog access, and which table rules can still match once the
-#      catalog and schema are known. A table then needs pattern matching only when a
-#      rule with a `table` pattern comes before the first rule without one;
-#   3. a batch spanning several catalogs (Trino never sends one) is checked per item.
+#      catalog and schema are known, as one regex over table names; one pass over
+#      the tables then looks each up in its schema's plan;
+#   4. a batch spanning several catalogs (Trino never sends one) is checked per item.
+# (Items are expected to be well formed, as gatehouse checks and Trino sends them:
+# the shortcuts do not look at names the answer does not depend on.)
 # Per-item expressions index input directly (input...filterResources[i]...), which
 # stock OPA evaluates much faster than iterating with `some i, r in`.
 _filter_tables := _ft_constant_answer(_ft_constant) if {
@@ -319,7 +323,7 @@ _filter_tables := _ft_constant_answer(_ft_constant) if {
 
 _ft_catalog := input.action.filterResources[0].table.catalogName
 
-_ft_single_catalog if count({c | c := input.action.filterResources[_].table.catalogName}) == 1
+_ft_single_catalog if count({p[0] | some p in _ft_pairs}) == 1
 
 _ft_constant_answer("all") := numbers.range(0, count(input.action.filterResources) - 1)
 
@@ -411,17 +415,23 @@ _ft_table_constant := count(ts[0].privs) > 0 if {
 	count([n | some n in _table_rules; _om(n.catalog, c)]) == 0
 }
 
-_ft_by_schema := sort(array.concat(kept, checked)) if {
-	c := _ft_catalog
-	level := _cat_level(c)
-	schema_rules := [n | some n in _schema_rules; _om(n.catalog, c)]
-	table_rules := [n | some n in _table_rules; _om(n.catalog, c)]
-	schemas := {s | s := input.action.filterResources[_].table.schemaName}
-
-	# the indices of each schema's tables: OPA indexes this comprehension on s, so
-	# it walks the items once for all schemas
-	groups := {s: [i | input.action.filterResources[i].table.schemaName == s] | some s in schemas}
-	plans := {s: _ft_schema_plan(level, schema_rules, table_rules, s) | some s in schemas}
+# One pass over the tables: each is looked up in its schema's plan, which says
+# which table names to keep as one regex and whether to keep those that match
+# it or those that do not.
+_ft_by_schema := [i |
+	t := input.action.filterResources[i].table
+	p := plans[t.schemaName]
+	regex.match(p.re, t.tableName) == p.keep
+] if {
+	plans := _ft_plans
+	every p in plans {
+		p.re
+	}
+} else := sort(array.concat(kept, checked)) if {
+	# some plan lists table rules that grant and deny before the first rule
+	# without a table pattern: tables of those schemas are checked one rule at a time
+	plans := _ft_plans
+	groups := {s: [i | input.action.filterResources[i].table.schemaName == s] | some s, _ in plans}
 	kept := [i | some s, p in plans; p.d == "all"; some i in groups[s]]
 	checked := [i |
 		some s, p in plans
@@ -431,14 +441,26 @@ _ft_by_schema := sort(array.concat(kept, checked)) if {
 	]
 }
 
+# The plan of each schema of the batch (one catalog).
+_ft_plans := {s: _ft_schema_plan(level, schema_rules, table_rules, s) | some s in schemas} if {
+	c := _ft_catalog
+	level := _cat_level(c)
+	schema_rules := [n | some n in _schema_rules; _om(n.catalog, c)]
+	table_rules := [n | some n in _table_rules; _om(n.catalog, c)]
+	schemas := {p[1] | some p in _ft_pairs}
+}
+
+# The (catalog, schema) pairs of the batch, in one pass over it.
+_ft_pairs := {[t.catalogName, t.schemaName] | t := input.action.filterResources[_].table}
+
 # The plan for one schema, given the catalog's access level and the (subject- and
 # catalog-filtered) schema and table rules: the same decisions as _table_visible.
 # (Only used when the catalog is at least readable: see _ft_constant.)
-_ft_schema_plan(level, schema_rules, table_rules, s) := {"d": "all"} if {
+_ft_schema_plan(level, schema_rules, table_rules, s) := {"d": "all", "re": _ANY, "keep": true} if {
 	level >= 2
 	os := [n.owner | some n in schema_rules; _om(n.schema, s)]
 	os[0] == true
-} else := {"d": "all"} if {
+} else := {"d": "all", "re": _ANY, "keep": true} if {
 	s == _INFORMATION_SCHEMA
 } else := _ft_candidates_plan([n | some n in table_rules; _om(n.schema, s)])
 
@@ -457,12 +479,31 @@ _ft_stop(cands, stops) := count(cands[stops[0]].privs) > 0 if count(stops) > 0
 
 else := false
 
-_ft_decide(pre, stop) := {"d": "all"} if {
+_ft_decide(pre, stop) := {"d": "all", "re": _ANY, "keep": true} if {
 	count(pre) == 0
 	stop == true
-} else := {"d": "none"} if {
+} else := {"d": "none", "re": _ANY, "keep": false} if {
 	count(pre) == 0
-} else := {"d": "check", "pre": [{"m": n.table, "ok": count(n.privs) > 0} | some n in pre], "stop": stop}
+} else := _ft_check_plan([{"m": n.table, "ok": count(n.privs) > 0} | some n in pre], stop)
+
+# Rules with table patterns before the first one without: when they all grant,
+# or all deny, and the rule after them does the opposite, a table is kept if it
+# matches one of the patterns (or if it matches none). The regex of the plan is
+# their alternation.
+_ft_check_plan(pre, stop) := {"d": "all", "re": _ANY, "keep": true} if {
+	every x in pre {
+		x.ok == stop
+	}
+	stop == true
+} else := {"d": "none", "re": _ANY, "keep": false} if {
+	every x in pre {
+		x.ok == stop
+	}
+} else := {"d": "check", "pre": pre, "stop": stop, "re": concat("|", [x.m | some x in pre]), "keep": pre[0].ok} if {
+	every x in pre {
+		x.ok == pre[0].ok
+	}
+} else := {"d": "check", "pre": pre, "stop": stop}
 
 _ft_table_ok(p, t) if {
 	oks := [x.ok | some x in p.pre; _pm(x.m, t)]

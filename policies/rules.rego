@@ -1,19 +1,21 @@
 # The access rules: policies/rules.json in the shape of Trino's file-based access
 # control rules.json, loaded at the root of data (data.catalogs, data.tables, ...).
 #
-# Each section is turned once per request into the ordered list of the rules that
-# apply to the session user:
-#   - a rule whose subject conditions (user, group, role and gatehouse's permission /
-#     attribute) do not all hold for the user is dropped, without looking further;
-#   - in the others, patterns become {"l": literal} (compared with ==) or
-#     {"r": "^(?:p)$"} (a full-match regex, as Java's Matcher.matches()); absent
-#     ones are null;
-#   - a rule Trino would refuse to load (invalid regex, missing or invalid `allow`
-#     or `privileges`, duplicate column names, ...) becomes a rule that matches
-#     everything and grants nothing, so a broken rules file fails closed;
-#     data.trino.rules_errors lists them.
-# Per-item code then only tests catalog / schema / table / ... patterns against
-# that short list.
+# Each section is normalised into a list (_norm_catalogs, _norm_tables, ...) of
+# {"lit", "re", "x"}: the rule's subject conditions (below) and what the rule
+# says, with patterns as full-match regexes "^(?:p)$" (Java's Matcher.matches())
+# and absent ones as _ANY. A rule Trino would refuse to load (invalid regex,
+# missing or invalid `allow` or `privileges`, duplicate column names, ...) becomes
+# a rule that matches everything and grants nothing, so a broken rules file fails
+# closed; data.trino.rules_errors lists them.
+#
+# The normalised lists depend on rules.json only, never on the request or the
+# directory: OPA evaluates each at most once per query, and gatehouse once per
+# policy load (internal/policy/fold.go folds them into constants). Per request,
+# the decision walks a section's list in order and takes the first rule that
+# applies to the session user and matches the resource (_cat_level,
+# _table_rule, ... in access.rego), or filters it into the rules that apply
+# (_catalog_rules, _table_rules, ...) for the batch and visibility checks.
 package trino
 
 # The raw sections, one per top-level key of rules.json. A ref-head rule per key,
@@ -143,14 +145,16 @@ _om(m, v) if {
 # ---------------------------------------------------------------------------
 # Subjects: user, group, role (Trino) and permission, attribute (gatehouse).
 #
-# A rule's subject becomes {"lit": {facet: {literal}}, "re": {condition}}: the
+# A rule's subject becomes {"lit": {facet: [literal]}, "re": {condition}}: the
 # conditions on the session user that must all hold for the rule to apply.
 # Facets: "u" (the Trino user name and the directory username), "g" (groups),
-# "r" (roles), "p" (permissions). A pattern without regex metacharacters is a
+# "p" (permissions), "r" (roles), ["a", name] (the values of an attribute).
+# A `user`, `group` or `permission` pattern without regex metacharacters is a
 # literal, which holds when it is one of the user's values of that facet; any
-# other is a regex condition {"f": facet, "r": "^(?:p)$"}, which holds when one
-# of them fully matches. An `attribute` entry is a regex condition
-# {"f": "a", "n": name, "r": "^(?:p1)$|^(?:p2)$"} on the values of that attribute.
+# other pattern is a regex condition {"f": [facet], "r": "^(?:p)$"}, which holds
+# when one of them fully matches. `role` patterns are always regex conditions
+# (Trino rarely sends roles), and an `attribute` entry is one regex condition
+# {"f": ["a", name], "r": "^(?:p1)$|^(?:p2)$"} on the values of that attribute.
 # A rule without conditions applies to everyone; one whose subject is invalid
 # (or that is not an object) applies to everyone and grants nothing.
 
@@ -257,41 +261,34 @@ _re_ok(set()) := true
 
 _re_ok(conds) if {
 	count(conds) > 0
-	object.subset(_re_hits, conds)
-}
-
-_re_hits := {c | f := _user_facets; some c in _REGEX_CONDS.facets; some v in f[c.f[0]]; regex.match(c.r, v)} | {c |
-	some c in _REGEX_CONDS.other
-	some v in _cond_values(c.f)
-	regex.match(c.r, v)
-}
-
-_cond_values(["r"]) := _roles
-
-_cond_values(["a", name]) := _attr_values(name)
-
-# Every regex condition of the rules file: on the user, groups and permissions,
-# and the others (roles, attributes).
-_REGEX_CONDS := {
-	"facets": {c | some c in conds; c.f[0] in {"u", "g", "p"}},
-	"other": {c | some c in conds; not c.f[0] in {"u", "g", "p"}},
-} if {
-	conds := {c |
-		some norms in [
-			_norm_catalogs, _norm_schemas, _norm_tables, _norm_ssp, _norm_csp, _norm_queries,
-			_norm_sysinfo, _norm_functions, _norm_procedures, _norm_authorization, _norm_impersonation,
-		]
-		some n in norms
-		some c in n.re
+	every c in conds {
+		_cond_hit(c.f[0], c)
 	}
 }
 
+# A regex condition holds: one of the user's values of its facet fully matches.
+# (Memoised per condition: shared by every rule that has it.)
+_cond_hit(k, c) if {
+	k in {"u", "g", "p"}
+	some v in _user_facets[k]
+	regex.match(c.r, v)
+}
+
+_cond_hit("r", c) if {
+	some v in _roles
+	regex.match(c.r, v)
+}
+
+_cond_hit("a", c) if {
+	some v in _attr_values(c.f[1])
+	regex.match(c.r, v)
+}
+
 # ---------------------------------------------------------------------------
-# The normalised sections (_norm_*) depend on rules.json only, never on the
-# request or the directory: OPA computes each at most once per query, and
-# gatehouse once per policy load (see internal/policy, "constant folding").
-# The per-request lists (_catalog_rules, ...) keep the rules that apply to the
-# session user.
+# The sections. For each: the checks that make a rule invalid, its reading
+# (_<section>_x), the normalised list (_norm_<section>) and, per request, the
+# rules that apply to the session user (_<section>_rules); for the sections on
+# the hot paths also tuples for the first-match comprehensions of access.rego.
 
 # catalogs: allow = true|false|"all"|"read-only"|"owner"|"none" (case-insensitive).
 
@@ -426,9 +423,26 @@ _norm_tables := [_norm(_rule_conds(r), _table_x(r), _DENY_TABLE_RULE) | some r i
 _table_rules := [n.x | f := _user_facets; some n in _norm_tables; object.subset(f, n.lit); _re_ok(n.re)]
 
 # [key regex, literal and regex conditions, rule] of each rule, for _table_rule: one regex over
-# "catalog\x00schema\x00table" (for names without NUL characters, a full match
-# of it is a full match of each pattern on its name).
-_table_tuples := [[_key_regex([n.x.catalog, n.x.schema, n.x.table]), n.lit, n.re, n.x] | some n in _norm_tables]
+# "catalog\x00schema\x00table". For names without NUL characters a full match
+# of it is a full match of each pattern on its name, provided no pattern depends
+# on where it stands in the text (^, $, \A, \z); otherwise there are no tuples
+# and _table_rule matches field by field.
+_table_tuples := [[_key_regex([n.x.catalog, n.x.schema, n.x.table]), n.lit, n.re, n.x] | some n in _norm_tables] if {
+	_TABLE_KEYED
+}
+
+_TABLE_KEYED if {
+	every r in _table_list {
+		every f in ["catalog", "schema", "table"] {
+			not _positional(object.get(r, f, null))
+		}
+	}
+}
+
+_positional(p) if {
+	is_string(p)
+	regex.match(`[\^$]|\\[Az]`, p)
+}
 
 # Anchored regexes ^(?:p)$ joined into ^(?:p1)\x00(?:p2)...$.
 _key_regex(res) := concat("", ["^", concat(`\x00`, [substring(r, 1, count(r) - 2) | some r in res]), "$"])

@@ -34,7 +34,7 @@ func getCaches() *evalCaches { return cachePool.Get().(*evalCaches) }
 // putCaches clears c (dropping every reference it holds) and returns it to
 // the pool. Caches that grew unusually large are dropped instead.
 func putCaches(c *evalCaches) {
-	if len(c.virtual.frames) > 8 || cap(c.virtual.frames[0].entries) > 4096 || cap(c.base.entries) > 256 {
+	if len(c.virtual.frames) > 8 || cap(c.virtual.frames[0].entries) > 4096 || cap(c.base.entries) > 256 || cap(c.virtual.pending) > 1024 {
 		return
 	}
 	c.virtual.reset()
@@ -47,6 +47,18 @@ func putCaches(c *evalCaches) {
 // Get and Put look at the top frame only, as OPA's does.
 type virtualCache struct {
 	frames []vcFrame
+
+	// The identity memo (memo.go), when the query uses it: results of
+	// memoisable rules are looked up in subject, and those computed are
+	// collected in pending, for the caller to keep if the query succeeds.
+	memo    *subjectMemo
+	subject *subjectEntries
+	pending []memoEntry
+}
+
+// useMemo makes the query's cache consult and collect results for subject.
+func (c *virtualCache) useMemo(m *subjectMemo, s *subjectEntries) {
+	c.memo, c.subject = m, s
 }
 
 type vcFrame struct {
@@ -77,6 +89,9 @@ func (c *virtualCache) reset() {
 		c.frames = append(c.frames, vcFrame{index: make(map[uint64]int32, 64)})
 	}
 	c.frames = c.frames[:1]
+	c.memo, c.subject = nil, nil
+	clear(c.pending)
+	c.pending = c.pending[:0]
 }
 
 func (c *virtualCache) Push() {
@@ -123,8 +138,13 @@ func (f *vcFrame) find(ref ast.Ref, h uint64) int32 {
 
 func (c *virtualCache) Get(ref ast.Ref) (*ast.Term, bool) {
 	f := &c.frames[len(c.frames)-1]
-	i := f.find(ref, refHash(ref))
+	h := refHash(ref)
+	i := f.find(ref, h)
 	if i < 0 {
+		if c.subject != nil && len(c.frames) == 1 && c.memo.memoisable(ref) {
+			v, undefined, _ := c.subject.get(ref, h)
+			return v, undefined
+		}
 		return nil, false
 	}
 	e := &f.entries[i]
@@ -156,6 +176,10 @@ func (c *virtualCache) Put(ref ast.Ref, value *ast.Term) {
 	}
 	f.entries = append(f.entries, vcEntry{key: key, value: value, undefined: value == nil, next: next})
 	f.index[h] = int32(len(f.entries) - 1)
+	if c.subject != nil && len(c.frames) == 1 && c.memo.memoisable(key) {
+		// (the frame's key storage is recycled with the cache: copy it)
+		c.pending = append(c.pending, memoEntry{key: append(ast.Ref(nil), key...), value: value, undefined: value == nil})
+	}
 }
 
 func (c *virtualCache) Keys() []ast.Ref {

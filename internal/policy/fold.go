@@ -10,7 +10,9 @@ package policy
 // the request or the directory — no reference to input, to data.gatehouse or
 // to any data it cannot see statically, no `with`, no non-deterministic
 // built-in, anywhere in the rules they depend on — evaluates each once, and
-// compiles the bundle again with each such rule replaced by `name := value`.
+// compiles the bundle again with each such rule replaced by its value (a
+// literal, see foldedRule). The files on disk are not changed: stock OPA and
+// `opa test` evaluate them as written.
 //
 // The answers are those of the unfolded bundle by construction (the value is
 // what OPA computes for that rule on every query, since nothing it reads can
@@ -49,7 +51,7 @@ func (e *Engine) foldBundle(ctx context.Context, b *bundle, modules map[string]*
 // isConstant: `name := <ground value>` with no body, already a constant.
 func isConstant(r *ast.Rule) bool {
 	return r.Else == nil && r.Head.Value != nil && r.Head.Value.IsGround() &&
-		len(r.Body) == 1 && r.Body[0].IsEquality() == false && r.Body[0].Equal(ast.NewExpr(ast.BooleanTerm(true)))
+		len(r.Body) == 1 && r.Body[0].Equal(ast.NewExpr(ast.BooleanTerm(true)))
 }
 
 // fold returns a compiler of modules with the foldable rules of c replaced by
@@ -60,12 +62,8 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 		return nil, 0, nil // `with` can replace what a rule reads: fold nothing
 	}
 	// Candidates: every complete, argument-free, single-name rule whose
-	// definitions are all static.
-	type candidate struct {
-		path  ast.Ref
-		value *ast.Term
-	}
-	byPath := map[string]*candidate{}
+	// definitions are all static (and that is not a constant already).
+	byPath := map[string]ast.Ref{}
 	var order []string
 	for _, m := range sortedModules(c.Modules) {
 		for _, r := range m.Rules {
@@ -89,7 +87,7 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 				byPath[key] = nil
 				continue
 			}
-			byPath[key] = &candidate{path: path}
+			byPath[key] = path
 			order = append(order, key)
 		}
 	}
@@ -103,7 +101,7 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 	}
 	values := ast.NewObject()
 	for _, key := range order {
-		v, err := evalRef(ctx, c, e.store, txn, byPath[key].path)
+		v, err := evalRef(ctx, c, e.store, txn, byPath[key])
 		if err != nil || v == nil {
 			continue // undefined or an error: evaluated per request, as written
 		}

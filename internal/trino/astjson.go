@@ -120,6 +120,7 @@ type jsonParser struct {
 	data     []byte
 	src      string // data as a string, for substrings without copies
 	pos      int
+	recent   [64]*ast.Term // last terms seen, by a hash of their string: keys and repeated values hit here
 	interned map[string]*ast.Term
 	terms    []ast.Term     // block the next terms are taken from
 	members  [][2]*ast.Term // stack of the members of the objects being read
@@ -191,6 +192,25 @@ func (p *jsonParser) value(depth int) (*ast.Term, error) {
 // words, else (in bodies large enough for values to repeat: batches) one per
 // request for short strings, else a new one.
 func (p *jsonParser) intern(s string) *ast.Term {
+	// A batch repeats its keys and most values item after item: a small
+	// direct-mapped cache of the last terms answers before any map lookup.
+	slot := &p.recent[recentSlot(s)]
+	if t := *slot; t != nil && string(t.Value.(ast.String)) == s {
+		return t
+	}
+	t := p.internSlow(s)
+	*slot = t
+	return t
+}
+
+func recentSlot(s string) int {
+	if len(s) == 0 {
+		return 0
+	}
+	return int(uint(len(s))*31+uint(s[0])*7+uint(s[len(s)-1])) & 63
+}
+
+func (p *jsonParser) internSlow(s string) *ast.Term {
 	if t, ok := sharedTerms[s]; ok {
 		return t
 	}

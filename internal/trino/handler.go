@@ -1,6 +1,7 @@
 package trino
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,7 +82,17 @@ func writeResult(w http.ResponseWriter, b []byte) {
 var errTooLarge = errors.New("request body too large")
 
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, h.maxBytes+1))
+	var b []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= h.maxBytes {
+		// Read into a buffer of the announced size rather than growing one:
+		// batch bodies are hundreds of kilobytes.
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err = buf.ReadFrom(io.LimitReader(r.Body, h.maxBytes+1))
+		b = buf.Bytes()
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r.Body, h.maxBytes+1))
+	}
 	if err != nil {
 		return nil, err
 	}

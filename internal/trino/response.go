@@ -12,7 +12,10 @@ import (
 
 // Shape checks turn a policy's raw value into exactly what Trino decodes,
 // or an error (the caller answers 500 and Trino fails the query). "Undefined"
-// becomes each endpoint's safe "nothing": false, [], or no mask.
+// becomes each endpoint's safe "nothing": false, [], or no mask. They read the
+// answer as the policies produced it, an OPA AST value (no conversion to Go
+// values first); a set is accepted wherever an array is, as OPA's JSON encoding
+// of it would be, and null counts as undefined.
 
 // ViewExpression is a row filter or column mask: SQL, optionally evaluated
 // as another user.
@@ -56,11 +59,6 @@ func shown(v any) string {
 	}
 	return string(b)
 }
-
-// The same checks on the policy's answer as OPA's AST value, which the
-// decision path reads directly (no conversion to Go values first). A set is
-// accepted wherever an array is, as OPA's JSON encoding of it would be, and
-// null counts as undefined, as above.
 
 func isNullValue(v ast.Value) bool {
 	_, ok := v.(ast.Null)
