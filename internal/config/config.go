@@ -23,6 +23,7 @@ import (
 type Config struct {
 	HTTPAddr        string
 	GRPCAddr        string
+	DebugAddr       string // pprof listener; empty: none
 	DataDir         string
 	AdminTokenFile  string
 	AdminToken      string // from the file or GATEHOUSE_ADMIN_TOKEN; never logged
@@ -69,6 +70,14 @@ var options = []option{
 		set: func(c *Config, v string) error { c.HTTPAddr = v; return checkAddr(v) }},
 	{name: "grpc-addr", def: ":9191", help: "gRPC listen address (AdminService, health, reflection)",
 		set: func(c *Config, v string) error { c.GRPCAddr = v; return checkAddr(v) }},
+	{name: "debug-addr", def: "", help: "listen address of Go's pprof profiling endpoints (/debug/pprof/); empty: off. Keep it on loopback: profiles show request data",
+		set: func(c *Config, v string) error {
+			c.DebugAddr = v
+			if v == "" {
+				return nil
+			}
+			return checkAddr(v)
+		}},
 	{name: "data-dir", def: "./gatehouse-data", help: "directory of the embedded SQLite store",
 		set: func(c *Config, v string) error {
 			if v == "" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type Server struct {
 
 	httpLn, grpcLn net.Listener
 	httpSrv        *http.Server
+	debugLn        net.Listener // pprof, when debug-addr is set
 	grpcSrv        *grpc.Server
 	health         *health.Server
 }
@@ -158,7 +160,32 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	if s.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("grpc-addr: %w", err)
 	}
+	if cfg.DebugAddr != "" {
+		if s.debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			return nil, fmt.Errorf("debug-addr: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// DebugAddr is the bound pprof address, or "" when debug-addr is not set.
+func (s *Server) DebugAddr() string {
+	if s.debugLn == nil {
+		return ""
+	}
+	return s.debugLn.Addr().String()
+}
+
+// debugHandler serves Go's profiling endpoints, on their own listener so that
+// they are never exposed with the decision and admin API.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // HTTPAddr is the bound HTTP address (useful with port 0).
@@ -184,6 +211,12 @@ func (s *Server) Run(ctx context.Context) error {
 			errc <- fmt.Errorf("grpc server: %w", err)
 		}
 	}()
+	if s.debugLn != nil {
+		dbg := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = dbg.Serve(s.debugLn) }()
+		defer dbg.Close()
+		s.log.Info("pprof profiling endpoints on", "addr", s.debugLn.Addr().String())
+	}
 	if s.cfg.PolicyWatch {
 		if err := s.engine.Watch(ctx, 200*time.Millisecond); err != nil {
 			s.log.Warn("policy file watch unavailable; SIGHUP and POST /api/v1/policies:reload still reload", "err", err)
@@ -254,6 +287,9 @@ func (s *Server) close() {
 	}
 	if s.grpcLn != nil {
 		_ = s.grpcLn.Close()
+	}
+	if s.debugLn != nil {
+		_ = s.debugLn.Close()
 	}
 }
 

@@ -7,8 +7,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-authz/gatehouse/internal/config"
 	"github.com/gatehouse-authz/gatehouse/internal/server/servertest"
 )
+
+// Profiles are served on debug-addr only, never with the API.
+func TestPprofOnDebugAddrOnly(t *testing.T) {
+	srv := servertest.Start(t, "", func(c *config.Config) { c.DebugAddr = "127.0.0.1:0" })
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("http://" + srv.DebugAddr() + "/debug/pprof/heap"); code != http.StatusOK {
+		t.Errorf("debug-addr /debug/pprof/heap: %d", code)
+	}
+	if code := get(srv.URL + "/debug/pprof/heap"); code == http.StatusOK {
+		t.Error("the API listener serves /debug/pprof/heap")
+	}
+	if other := servertest.Start(t, ""); other.DebugAddr() != "" {
+		t.Errorf("debug-addr is on by default: %s", other.DebugAddr())
+	}
+}
 
 func TestHealthAndMetrics(t *testing.T) {
 	srv := servertest.Start(t, "")
