@@ -40,20 +40,18 @@ _schema_owner_rule(c, s) if {
 # Tables: the first matching rule (undefined when none matches).
 
 _table_rule(c, s, t) := ns[0] if {
-	key := concat("\u0000", [c, s, t])
-	strings.count(key, "\u0000") == 2
-	f := _user_facets
-	ns := [x | some [m, lit, re, x] in _table_tuples; regex.match(m, key); object.subset(f, lit); _re_ok(re)]
+	_all_strings([c, s, t])
+	ns := _table_rules3(c, s, t)
 } else := ns[0] if {
-	not _keyed(c, s, t)
+	# names that are not strings: none matches a pattern, any matches an absent one
+	not _all_strings([c, s, t])
 	ns := [n | some n in _table_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.table, t)]
 }
 
-# The first case applies: names that are strings without NUL characters (as
-# Trino's are) and patterns that can be joined (see _table_tuples).
-_keyed(c, s, t) if {
-	_TABLE_KEYED
-	strings.count(concat("\u0000", [c, s, t]), "\u0000") == 2
+_all_strings(xs) if {
+	every x in xs {
+		is_string(x)
+	}
 }
 
 _table_perm(c, s, _, p) if {

@@ -1,9 +1,8 @@
-# The first-match fast paths of access.rego (catalogs and tables matched from
-# precomputed tuples, one regex over "catalog\x00schema\x00table") give the same
-# answers as matching field by field, including where they step aside: patterns
-# that depend on their position in the text, names with NUL characters, names
-# that are not strings (which gatehouse refuses before evaluating, but stock OPA
-# evaluates).
+# The first-match fast paths of access.rego and rules.rego (catalogs matched
+# from precomputed tuples, tables looked up in an index by literal names) give
+# the same answers as matching field by field: anchored patterns, names with NUL
+# characters, names that are not strings (which gatehouse refuses before
+# evaluating, but stock OPA evaluates), literal and regex rules interleaved.
 package trino_test
 
 import data.trino
@@ -18,12 +17,10 @@ test_anchored_table_patterns_match_field_by_field if {
 	not allowed(alice, columns_op("SelectFromColumns", "c", "s2", "t1", ["a"]), r)
 	allowed(alice, table_op("InsertIntoTable", "c", "s2", "t1"), r)
 	not allowed(alice, table_op("InsertIntoTable", "c", "sx", "t1"), r)
-	not trino._TABLE_KEYED with data.trino.rules as r
 }
 
-test_unanchored_table_patterns_use_the_joined_regex if {
+test_regex_table_patterns if {
 	r := {"tables": [{"schema": "s[12]", "table": "t.*", "privileges": ["SELECT"]}, {"privileges": []}]}
-	trino._TABLE_KEYED with data.trino.rules as r
 	allowed(alice, columns_op("SelectFromColumns", "c", "s1", "tx", ["a"]), r)
 	not allowed(alice, columns_op("SelectFromColumns", "c", "s3", "tx", ["a"]), r)
 	not allowed(alice, columns_op("SelectFromColumns", "c", "s1", "x", ["a"]), r)
@@ -61,3 +58,42 @@ test_regex_and_role_conditions_are_checked_only_by_rules_that_have_them if {
 	not allowed(joe, table_op("InsertIntoTable", "c", "s", "t"), r)
 	allowed(joe, columns_op("SelectFromColumns", "c", "s", "t", ["a"]), r)
 }
+
+# Literal rules are filed under their names, regex ones scanned; the candidates
+# keep rules.json order, so the first match is Trino's.
+test_table_index_keeps_rules_order if {
+	r := {"tables": [
+		{"catalog": "c", "schema": "s", "table": "t", "privileges": ["SELECT"]},
+		{"schema": "s.*", "privileges": ["INSERT"]},
+		{"catalog": "c", "table": "t", "privileges": ["DELETE"]},
+		{"catalog": "c", "schema": "s", "table": "u", "privileges": []},
+		{"privileges": ["UPDATE"]},
+	]}
+	privs(trino._table_rules3("c", "s", "t")) == [{"SELECT"}, {"INSERT"}, {"DELETE"}, {"UPDATE"}] with data.trino.rules as r
+	privs(trino._table_rules3("c", "s", "u")) == [{"INSERT"}, set(), {"UPDATE"}] with data.trino.rules as r
+	privs(trino._table_rules3("c", "x", "t")) == [{"DELETE"}, {"UPDATE"}] with data.trino.rules as r
+	privs(trino._table_rules2("c", "s")) == [{"SELECT"}, {"INSERT"}, {"DELETE"}, set(), {"UPDATE"}] with data.trino.rules as r
+	privs(trino._table_rules2("c", "x")) == [{"DELETE"}, {"UPDATE"}] with data.trino.rules as r
+	privs(trino._table_rules1("d")) == [{"INSERT"}, {"UPDATE"}] with data.trino.rules as r
+	allowed(alice, columns_op("SelectFromColumns", "c", "s", "t", ["a"]), r)
+	allowed(alice, table_op("InsertIntoTable", "c", "s2", "t"), r)
+	not allowed(alice, table_op("DeleteFromTable", "c", "s2", "t"), r) # the schema rule came first
+	allowed(alice, table_op("DeleteFromTable", "c", "x", "t"), r)
+	not allowed(alice, columns_op("SelectFromColumns", "c", "x", "u", ["a"]), r)
+	allowed(alice, table_op("UpdateTableColumns", "c", "x", "u"), r)
+}
+
+# A literal that reads like a regex elsewhere ("a-b", "x_y") is still a literal;
+# one with a metacharacter is a regex.
+test_table_index_literals if {
+	r := {"tables": [{"schema": "a-b", "table": "x_y", "privileges": ["SELECT"]}, {"table": "x.y", "privileges": ["INSERT"]}, {"privileges": []}]}
+	privs(trino._table_rules3("c", "a-b", "x_y")) == [{"SELECT"}, {"INSERT"}, set()] with data.trino.rules as r
+	privs(trino._table_rules3("c", "a-c", "x_y")) == [{"INSERT"}, set()] with data.trino.rules as r
+	privs(trino._table_rules3("c", "a-c", "xzz")) == [set()] with data.trino.rules as r
+	allowed(alice, columns_op("SelectFromColumns", "c", "a-b", "x_y", ["a"]), r)
+	allowed(alice, table_op("InsertIntoTable", "c", "a-c", "xzy"), r)
+	not allowed(alice, table_op("InsertIntoTable", "c", "a-c", "xy"), r)
+	not allowed(alice, table_op("InsertIntoTable", "c", "a-b", "x_y"), r) # the literal rule came first
+}
+
+privs(rules) := [n.privs | some n in rules]

@@ -323,7 +323,7 @@ _filter_tables := _ft_constant_answer(_ft_constant) if {
 
 _ft_catalog := input.action.filterResources[0].table.catalogName
 
-_ft_single_catalog if count({p[0] | some p in _ft_pairs}) == 1
+_ft_single_catalog if count(_ft_catalogs) == 1
 
 _ft_constant_answer("all") := numbers.range(0, count(input.action.filterResources) - 1)
 
@@ -405,20 +405,39 @@ _ft_owner_constant := false if {
 # Any privilege on every table of the catalog, when the first table rule that matches
 # the catalog has neither schema nor table pattern (undefined otherwise).
 _ft_table_constant := count(ts[0].privs) > 0 if {
-	c := _ft_catalog
-	ts := [n | some n in _table_rules; _om(n.catalog, c)]
+	ts := _table_rules1(_ft_catalog)
 	count(ts) > 0
 	ts[0].schema == _ANY
 	ts[0].table == _ANY
 } else := false if {
-	c := _ft_catalog
-	count([n | some n in _table_rules; _om(n.catalog, c)]) == 0
+	count(_table_rules1(_ft_catalog)) == 0
 }
 
 # One pass over the tables: each is looked up in its schema's plan, which says
-# which table names to keep as one regex and whether to keep those that match
-# it or those that do not.
-_ft_by_schema := [i |
+# which table names to keep either as a map from name to keep-or-not (when the
+# table patterns that matter are literals) with a default, or as one regex and
+# whether to keep the names that match it or those that do not.
+_ft_by_schema := sort(_ft_all_items - dropped) if {
+	# every schema keeps its tables but a few literal names (the usual shape of
+	# per-table rules): the indices of the tables with those names, looked up by
+	# name in one pass, are dropped from all
+	plans := _ft_plans
+	every p in plans {
+		p.m
+		p.dflt == true
+	}
+	by_name := {t: {s | some s, p in plans; p.m[t] == false} | some p in plans; some t, ok in p.m; ok == false}
+	dropped := {i | ss := by_name[input.action.filterResources[i].table.tableName]; ss[input.action.filterResources[i].table.schemaName]}
+} else := [i |
+	t := input.action.filterResources[i].table
+	p := plans[t.schemaName]
+	object.get(p.m, t.tableName, p.dflt)
+] if {
+	plans := _ft_plans
+	every p in plans {
+		p.m
+	}
+} else := [i |
 	t := input.action.filterResources[i].table
 	p := plans[t.schemaName]
 	regex.match(p.re, t.tableName) == p.keep
@@ -428,7 +447,7 @@ _ft_by_schema := [i |
 		p.re
 	}
 } else := sort(array.concat(kept, checked)) if {
-	# some plan lists table rules that grant and deny before the first rule
+	# some plan lists regex table rules that grant and deny before the first rule
 	# without a table pattern: tables of those schemas are checked one rule at a time
 	plans := _ft_plans
 	groups := {s: [i | input.action.filterResources[i].table.schemaName == s] | some s, _ in plans}
@@ -442,27 +461,30 @@ _ft_by_schema := [i |
 }
 
 # The plan of each schema of the batch (one catalog).
-_ft_plans := {s: _ft_schema_plan(level, schema_rules, table_rules, s) | some s in schemas} if {
-	c := _ft_catalog
-	level := _cat_level(c)
-	schema_rules := [n | some n in _schema_rules; _om(n.catalog, c)]
-	table_rules := [n | some n in _table_rules; _om(n.catalog, c)]
-	schemas := {p[1] | some p in _ft_pairs}
-}
+_ft_plans := {s: _ft_plan(c, s) | some s in _ft_schemas} if c := _ft_catalog
 
-# The (catalog, schema) pairs of the batch, in one pass over it.
-_ft_pairs := {[t.catalogName, t.schemaName] | t := input.action.filterResources[_].table}
+# The catalogs and the schemas of the batch, and the indices of all its items:
+# one simple pass each, which stock OPA evaluates much faster than one pass
+# building [catalog, schema] pairs.
+_ft_catalogs := {c | c := input.action.filterResources[_].table.catalogName}
 
-# The plan for one schema, given the catalog's access level and the (subject- and
-# catalog-filtered) schema and table rules: the same decisions as _table_visible.
-# (Only used when the catalog is at least readable: see _ft_constant.)
-_ft_schema_plan(level, schema_rules, table_rules, s) := {"d": "all", "re": _ANY, "keep": true} if {
-	level >= 2
-	os := [n.owner | some n in schema_rules; _om(n.schema, s)]
-	os[0] == true
-} else := {"d": "all", "re": _ANY, "keep": true} if {
+_ft_schemas := {s | s := input.action.filterResources[_].table.schemaName}
+
+_ft_all_items := {i | input.action.filterResources[i]}
+
+# The plan for one schema of a catalog: the same decisions as _table_visible.
+# A function of the names only, so gatehouse remembers it per user (only used
+# when the catalog is at least readable: see _ft_constant).
+_ft_plan(c, s) := _FT_ALL if {
+	_cat_level(c) >= 2
+	_schema_owner_rule(c, s)
+} else := _FT_ALL if {
 	s == _INFORMATION_SCHEMA
-} else := _ft_candidates_plan([n | some n in table_rules; _om(n.schema, s)])
+} else := _ft_candidates_plan(_table_rules2(c, s))
+
+_FT_ALL := {"d": "all", "re": _ANY, "keep": true, "m": {}, "dflt": true}
+
+_FT_NONE := {"d": "none", "re": _ANY, "keep": false, "m": {}, "dflt": false}
 
 _ft_candidates_plan(cands) := plan if {
 	stops := [i | some i, n in cands; n.table == _ANY]
@@ -479,31 +501,43 @@ _ft_stop(cands, stops) := count(cands[stops[0]].privs) > 0 if count(stops) > 0
 
 else := false
 
-_ft_decide(pre, stop) := {"d": "all", "re": _ANY, "keep": true} if {
+_ft_decide(pre, stop) := _FT_ALL if {
 	count(pre) == 0
 	stop == true
-} else := {"d": "none", "re": _ANY, "keep": false} if {
+} else := _FT_NONE if {
 	count(pre) == 0
 } else := _ft_check_plan([{"m": n.table, "ok": count(n.privs) > 0} | some n in pre], stop)
 
-# Rules with table patterns before the first one without: when they all grant,
-# or all deny, and the rule after them does the opposite, a table is kept if it
-# matches one of the patterns (or if it matches none). The regex of the plan is
+# Rules with table patterns before the first one without. When they all grant,
+# or all deny, and the rule after them does the same, the answer is constant.
+# When their patterns are literals, the plan maps each name to the first rule
+# that spells it (object.union_n of the rules in reverse order: the first one
+# wins), other names taking the rule after them. When they all grant, or all
+# deny, and the rule after them does the opposite, a table is kept if it
+# matches one of the patterns (or if it matches none): the plan's regex is
 # their alternation.
-_ft_check_plan(pre, stop) := {"d": "all", "re": _ANY, "keep": true} if {
+_ft_check_plan(pre, stop) := _FT_ALL if {
 	every x in pre {
 		x.ok == stop
 	}
 	stop == true
-} else := {"d": "none", "re": _ANY, "keep": false} if {
+} else := _FT_NONE if {
 	every x in pre {
 		x.ok == stop
 	}
-} else := {"d": "check", "pre": pre, "stop": stop, "re": concat("|", [x.m | some x in pre]), "keep": pre[0].ok} if {
+} else := object.union_n([{"d": "check", "pre": pre, "stop": stop}, _ft_re_plan(pre), _ft_map_plan(pre, stop)])
+
+_ft_re_plan(pre) := {"re": concat("|", [x.m | some x in pre]), "keep": pre[0].ok} if {
 	every x in pre {
 		x.ok == pre[0].ok
 	}
-} else := {"d": "check", "pre": pre, "stop": stop}
+} else := {}
+
+_ft_map_plan(pre, stop) := {"m": object.union_n(array.reverse([{_lit_of(x.m): x.ok} | some x in pre])), "dflt": stop} if {
+	every x in pre {
+		is_string(_lit_of(x.m))
+	}
+} else := {}
 
 _ft_table_ok(p, t) if {
 	oks := [x.ok | some x in p.pre; _pm(x.m, t)]
@@ -581,8 +615,8 @@ _table_masks(c, s, t) := {m.name: _view_expression(m.mask, m.env) | some m in n.
 # Trino sends the columns of one table: its masks are worked out once, and each
 # column is then a lookup. (Several tables in one batch are handled per column.)
 _batch_masks := [] if {
-	# no rule that applies to the user masks anything
-	count([n | some n in _table_rules; count(n.masks) > 0]) == 0
+	# no rule masks anything
+	count(_TABLE_MASKING) == 0
 } else := [] if {
 	_bm_single_table
 	count(_bm_first_table_masks) == 0

@@ -422,30 +422,121 @@ _norm_tables := [_norm(_rule_conds(r), _table_x(r), _DENY_TABLE_RULE) | some r i
 
 _table_rules := [n.x | f := _user_facets; some n in _norm_tables; object.subset(f, n.lit); _re_ok(n.re)]
 
-# [key regex, literal and regex conditions, rule] of each rule, for _table_rule: one regex over
-# "catalog\x00schema\x00table". For names without NUL characters a full match
-# of it is a full match of each pattern on its name, provided no pattern depends
-# on where it stands in the text (^, $, \A, \z); otherwise there are no tuples
-# and _table_rule matches field by field.
-_table_tuples := [[_key_regex([n.x.catalog, n.x.schema, n.x.table]), n.lit, n.re, n.x] | some n in _norm_tables] if {
-	_TABLE_KEYED
+# Table rules indexed by name. A pattern without regex metacharacters is a
+# literal: it matches the one name it spells. The rules whose patterns are all
+# literals or absent are filed under those literals (null for absent), by
+# catalog, schema and table (_TABLE_INDEX3), by catalog and schema
+# (_TABLE_INDEX2) and by catalog (_TABLE_INDEX1); the others are scanned. The
+# rules that may match a name are then those filed under one of the few keys it
+# can match plus the scanned ones, in rules.json order: with hundreds of table
+# rules, a lookup costs a handful of rules instead of all of them. The index
+# depends on rules.json only (folded once per policy load in gatehouse).
+
+# The literal of a normalised pattern: null for "any", the name for a literal;
+# undefined for a regex.
+_lit_of(m) := null if m == _ANY
+
+_lit_of(m) := p if {
+	m != _ANY
+	p := substring(m, 4, count(m) - 6) # "^(?:" p ")$"
+	not regex.match(_META, p)
 }
 
-_TABLE_KEYED if {
-	every r in _table_list {
-		every f in ["catalog", "schema", "table"] {
-			not _positional(object.get(r, f, null))
-		}
+_TABLE_INDEX3 := _group_ids([[k, i] |
+	some i, n in _norm_tables
+	k := [_lit_of(n.x.catalog), _lit_of(n.x.schema), _lit_of(n.x.table)]
+])
+
+_TABLE_INDEX2 := _group_ids([[k, i] |
+	some i, n in _norm_tables
+	k := [_lit_of(n.x.catalog), _lit_of(n.x.schema)]
+])
+
+_TABLE_INDEX1 := _group_ids([[k, i] |
+	some i, n in _norm_tables
+	k := [_lit_of(n.x.catalog)]
+])
+
+# key → rule indices, in order (OPA indexes the inner comprehension on k).
+_group_ids(pairs) := {k: ids | some [k, _] in pairs; ids := [i | some [k2, i] in pairs; k2 == k]}
+
+_TABLE_SCAN3 := [i | some i, n in _norm_tables; not _all_literal([n.x.catalog, n.x.schema, n.x.table])]
+
+_TABLE_SCAN2 := [i | some i, n in _norm_tables; not _all_literal([n.x.catalog, n.x.schema])]
+
+_TABLE_SCAN1 := [i | some i, n in _norm_tables; not _all_literal([n.x.catalog])]
+
+# The table rules that mask columns.
+_TABLE_MASKING := [i | some i, n in _norm_tables; count(n.x.masks) > 0]
+
+# Every pattern is a literal or absent.
+_all_literal(ms) if {
+	every m in ms {
+		_ = _lit_of(m)
 	}
 }
 
-_positional(p) if {
-	is_string(p)
-	regex.match(`[\^$]|\\[Az]`, p)
+# The table rules that apply to the user and match catalog c, schema s and
+# table t (strings), in order. Filed rules match by their key; scanned ones are
+# matched pattern by pattern.
+_table_rules3(c, s, t) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
+	f := _user_facets
+	filed := [[i, n.x] |
+		some k in [[c, s, t], [c, s, null], [c, null, t], [c, null, null], [null, s, t], [null, s, null], [null, null, t], [null, null, null]]
+		some i in _TABLE_INDEX3[k]
+		n := _norm_tables[i]
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
+	scanned := [[i, n.x] |
+		some i in _TABLE_SCAN3
+		n := _norm_tables[i]
+		regex.match(n.x.catalog, c)
+		regex.match(n.x.schema, s)
+		regex.match(n.x.table, t)
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
 }
 
-# Anchored regexes ^(?:p)$ joined into ^(?:p1)\x00(?:p2)...$.
-_key_regex(res) := concat("", ["^", concat(`\x00`, [substring(r, 1, count(r) - 2) | some r in res]), "$"])
+# The same for catalog c and schema s (any table).
+_table_rules2(c, s) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
+	f := _user_facets
+	filed := [[i, n.x] |
+		some k in [[c, s], [c, null], [null, s], [null, null]]
+		some i in _TABLE_INDEX2[k]
+		n := _norm_tables[i]
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
+	scanned := [[i, n.x] |
+		some i in _TABLE_SCAN2
+		n := _norm_tables[i]
+		regex.match(n.x.catalog, c)
+		regex.match(n.x.schema, s)
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
+}
+
+# The same for catalog c (any schema and table).
+_table_rules1(c) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
+	f := _user_facets
+	filed := [[i, n.x] |
+		some k in [[c], [null]]
+		some i in _TABLE_INDEX1[k]
+		n := _norm_tables[i]
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
+	scanned := [[i, n.x] |
+		some i in _TABLE_SCAN1
+		n := _norm_tables[i]
+		regex.match(n.x.catalog, c)
+		object.subset(f, n.lit)
+		_re_ok(n.re)
+	]
+}
 
 # ---------------------------------------------------------------------------
 # system_session_properties / catalog_session_properties: allow (absent = false).

@@ -174,7 +174,7 @@ func TestShippedBundleFolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := foldedRules(folded)
-	for _, r := range []string{"_norm_catalogs", "_norm_tables", "_catalog_tuples", "_table_tuples", "_query_tuples"} {
+	for _, r := range []string{"_norm_catalogs", "_norm_tables", "_catalog_tuples", "_TABLE_INDEX3", "_query_tuples"} {
 		if !got[r] {
 			t.Errorf("%s was not folded", r)
 		}

@@ -382,3 +382,119 @@ func BenchmarkDecodeSelect(b *testing.B) {
 		}
 	}
 }
+
+// bench1000TableRules is rules.json with rules for 1,000 tables, as issue 7's
+// harness (bench/decisions) generates them: table t<k> of hive.sales_<k%20>
+// readable by everyone, except every tenth, readable by group g<k> only;
+// every third masks its email column, every fifth filters rows by the user's
+// region; anything else readable.
+func bench1000TableRules() string {
+	var tables []string
+	tables = append(tables, `{"permission": "GOVERNANCE", "privileges": ["SELECT", "INSERT", "DELETE", "UPDATE", "OWNERSHIP", "GRANT_SELECT"]}`)
+	for k := range 1000 {
+		r := fmt.Sprintf(`"catalog": "hive", "schema": "sales_%d", "table": "t%d", "privileges": ["SELECT"]`, k%20, k)
+		if k%10 == 0 {
+			r += fmt.Sprintf(`, "group": "g%d"`, k)
+		}
+		if k%3 == 0 {
+			r += `, "columns": [{"name": "email", "mask": "'***'"}]`
+		}
+		if k%5 == 0 {
+			r += `, "filter": "region IN (${user.attributes.region})"`
+		}
+		tables = append(tables, "{"+r+"}")
+		if k%10 == 0 {
+			tables = append(tables, fmt.Sprintf(`{"catalog": "hive", "schema": "sales_%d", "table": "t%d", "privileges": []}`, k%20, k))
+		}
+	}
+	tables = append(tables, `{"privileges": ["SELECT"]}`)
+	return `{
+  "catalogs": [{"permission": "GOVERNANCE", "allow": "all"}, {"allow": "read-only"}],
+  "schemas": [{"permission": "GOVERNANCE", "owner": true}, {"owner": false}],
+  "tables": [` + strings.Join(tables, ",\n") + `],
+  "queries": [{"permission": "AUDIT|GOVERNANCE", "allow": ["execute", "view", "kill"]}, {"allow": ["execute"]}],
+  "impersonation": []
+}`
+}
+
+func selectBody(b *testing.B, user, catalog, schema, table string) []byte {
+	return benchBody(b, map[string]any{"context": identity(user), "action": map[string]any{
+		"operation": "SelectFromColumns",
+		"resource": map[string]any{"table": map[string]any{"catalogName": catalog, "schemaName": schema, "tableName": table,
+			"columns": []string{"id", "email", "region"}}}}})
+}
+
+// With 1,000 table rules: the same user and table again (identity memo warm).
+func BenchmarkDecision1kRulesSelect(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	body := selectBody(b, "u4242", "hive", "sales_7", "t427")
+	runDecision(b, h, "/v1/data/trino/allow", body, func(out []byte) {
+		if string(bytes.TrimSpace(out)) != `{"result":true}` {
+			b.Fatalf("allow answered %s", out)
+		}
+	})
+}
+
+// With 1,000 table rules: the same user, another table each time.
+func BenchmarkDecision1kRulesSelectNewTable(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	bodies := make([][]byte, 1000)
+	for k := range bodies {
+		kk := (k*7 + 1) % 1000
+		bodies[k] = selectBody(b, "u4242", "hive", fmt.Sprintf("sales_%d", kk%20), fmt.Sprintf("t%d", kk))
+	}
+	runDecisions(b, h, "/v1/data/trino/allow", bodies, func(out []byte) {
+		if string(bytes.TrimSpace(out)) != `{"result":true}` {
+			b.Fatalf("allow answered %s", out)
+		}
+	})
+}
+
+// With 1,000 table rules: a new user and table each time (nothing memoised).
+func BenchmarkDecision1kRulesSelectNewUser(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	bodies := make([][]byte, 20_000)
+	for i := range bodies {
+		u, kk := (i*7919)%benchUsers, (i*7+1)%1000
+		bodies[i] = selectBody(b, fmt.Sprintf("u%d", u), "hive", fmt.Sprintf("sales_%d", kk%20), fmt.Sprintf("t%d", kk))
+	}
+	runDecisions(b, h, "/v1/data/trino/allow", bodies, func(out []byte) {
+		if string(bytes.TrimSpace(out)) != `{"result":true}` {
+			b.Fatalf("allow answered %s", out)
+		}
+	})
+}
+
+func BenchmarkDecision1kRulesFilterTables10k(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	items := make([]any, 10_000)
+	for i := range items {
+		items[i] = map[string]any{"table": map[string]any{"catalogName": "hive", "schemaName": fmt.Sprintf("sales_%d", i%20), "tableName": fmt.Sprintf("t%d", i)}}
+	}
+	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{"operation": "FilterTables", "filterResources": items}})
+	runDecision(b, h, "/v1/data/trino/batch", body, func(out []byte) {
+		var r struct{ Result []int }
+		if err := json.Unmarshal(out, &r); err != nil || len(r.Result) < 9_000 || len(r.Result) == len(items) {
+			b.Fatalf("batch kept %d of %d: %.200s", len(r.Result), len(items), out)
+		}
+	})
+}
+
+func BenchmarkDecision1kRulesBatchColumnMasks500(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	items := make([]any, 500)
+	for i := range items {
+		name := fmt.Sprintf("c%d", i)
+		if i == 499 {
+			name = "email"
+		}
+		items[i] = map[string]any{"column": map[string]any{"catalogName": "hive", "schemaName": "sales_3", "tableName": "t3",
+			"columnName": name, "columnType": "varchar"}}
+	}
+	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{"operation": "GetColumnMask", "filterResources": items}})
+	runDecision(b, h, "/v1/data/trino/batchColumnMasks", body, func(out []byte) {
+		if !strings.Contains(string(out), `"index":499`) {
+			b.Fatalf("batchColumnMasks answered %.300s", out)
+		}
+	})
+}
