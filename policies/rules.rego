@@ -442,23 +442,29 @@ _lit_of(m) := p if {
 	not regex.match(_META, p)
 }
 
-_TABLE_INDEX3 := _group_ids([[k, i] |
+# [key, rule index] of the rules filed at each level.
+_TABLE_KEYED3 := [[k, i] |
 	some i, n in _norm_tables
 	k := [_lit_of(n.x.catalog), _lit_of(n.x.schema), _lit_of(n.x.table)]
-])
+]
 
-_TABLE_INDEX2 := _group_ids([[k, i] |
+_TABLE_KEYED2 := [[k, i] |
 	some i, n in _norm_tables
 	k := [_lit_of(n.x.catalog), _lit_of(n.x.schema)]
-])
+]
 
-_TABLE_INDEX1 := _group_ids([[k, i] |
+_TABLE_KEYED1 := [[k, i] |
 	some i, n in _norm_tables
 	k := [_lit_of(n.x.catalog)]
-])
+]
 
-# key → rule indices, in order (OPA indexes the inner comprehension on k).
-_group_ids(pairs) := {k: ids | some [k, _] in pairs; ids := [i | some [k2, i] in pairs; k2 == k]}
+# key → rule indices, in order. OPA indexes the inner comprehensions on k
+# (a reference iterated with == k), so each index is built in one pass.
+_TABLE_INDEX3 := {k: ids | some p in _TABLE_KEYED3; k := p[0]; ids := [i | _TABLE_KEYED3[j][0] == k; i := _TABLE_KEYED3[j][1]]}
+
+_TABLE_INDEX2 := {k: ids | some p in _TABLE_KEYED2; k := p[0]; ids := [i | _TABLE_KEYED2[j][0] == k; i := _TABLE_KEYED2[j][1]]}
+
+_TABLE_INDEX1 := {k: ids | some p in _TABLE_KEYED1; k := p[0]; ids := [i | _TABLE_KEYED1[j][0] == k; i := _TABLE_KEYED1[j][1]]}
 
 _TABLE_SCAN3 := [i | some i, n in _norm_tables; not _all_literal([n.x.catalog, n.x.schema, n.x.table])]
 

@@ -100,8 +100,17 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 		return nil, 0, err
 	}
 	values := ast.NewObject()
+	// One virtual cache for all of them: the rules share their dependencies
+	// (every table index reads the normalised table rules), which would
+	// otherwise be evaluated again for each. Nothing here reads input.
+	vc := topdown.NewVirtualCache()
 	for _, key := range order {
-		v, err := evalRef(ctx, c, e.store, txn, byPath[key])
+		v, err := evalRef(ctx, c, e.store, txn, vc, byPath[key])
+		if err != nil {
+			// OPA caches a value before it finds a conflict: start afresh, so
+			// that no later rule is folded over a value that was an error
+			vc = topdown.NewVirtualCache()
+		}
 		if err != nil || v == nil {
 			continue // undefined or an error: evaluated per request, as written
 		}
@@ -168,13 +177,13 @@ func foldedRule(m *ast.Module, r *ast.Rule, value *ast.Term) *ast.Rule {
 }
 
 // evalRef evaluates one document with no input.
-func evalRef(ctx context.Context, c *ast.Compiler, store storage.Store, txn storage.Transaction, ref ast.Ref) (*ast.Term, error) {
+func evalRef(ctx context.Context, c *ast.Compiler, store storage.Store, txn storage.Transaction, vc topdown.VirtualCache, ref ast.Ref) (*ast.Term, error) {
 	x := ast.VarTerm("__gatehouse_fold__")
 	body, err := c.QueryCompiler().Compile(ast.NewBody(ast.Equality.Expr(x, ast.NewTerm(ref))))
 	if err != nil {
 		return nil, err
 	}
-	q := topdown.NewQuery(body).WithCompiler(c).WithStore(store).WithTransaction(txn)
+	q := topdown.NewQuery(body).WithCompiler(c).WithStore(store).WithTransaction(txn).WithVirtualCache(vc)
 	var out *ast.Term
 	n := 0
 	err = q.Iter(ctx, func(qr topdown.QueryResult) error {

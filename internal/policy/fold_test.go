@@ -216,3 +216,32 @@ func TestShippedBundleFolds(t *testing.T) {
 		}
 	}
 }
+
+// A static rule whose definitions conflict is an error in OPA, for it and for
+// every rule that reads it: neither is folded over the value OPA met first.
+func TestFoldLeavesConflictsToFailAsInOPA(t *testing.T) {
+	bundle := foldBundle + `
+conflicted := 1 if count(data.allowed) > 0
+
+conflicted := 2 if count(data.allowed) > 1
+
+after_conflict := conflicted + 1
+
+unrelated := count(data.allowed)
+`
+	e := foldedEngine(t, bundle, `{"allowed": ["alice", "bob"], "levels": {}}`)
+	got := foldedRules(e)
+	if got["conflicted"] || got["after_conflict"] {
+		t.Errorf("a conflicting rule or its reader was folded: %v", got)
+	}
+	if !got["unrelated"] {
+		t.Errorf("a static rule evaluated after the conflict was not folded: %v", got)
+	}
+	pq, err := e.prepare(context.Background(), e.current().compiler, ast.MustParseRef("data.trino.after_conflict"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := evalPrepared(context.Background(), pq, nil, nil); err == nil {
+		t.Error("after_conflict evaluated without the conflict error")
+	}
+}
