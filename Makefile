@@ -5,7 +5,7 @@ BIN   := bin/gatehouse
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/gatehouse-authz/gatehouse/internal/cli.Version=$(VERSION)
 
-.PHONY: help build run test unit lint generate check-gen bench e2e policy-test fuzz clean
+.PHONY: help build run test unit lint generate check-gen bench bench-go e2e policy-test fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,10 @@ generate: ## regenerate gen/ from proto/ with local buf plugins
 check-gen: ## fail if gen/ is stale
 	scripts/check-gen.sh
 
-bench: ## go benchmarks (see docs/performance.md)
+bench: ## gatehouse vs stock OPA side by side (bench/decisions, ~10 min on an idle machine); writes its section of docs/performance.md
+	$(GO) run ./bench/decisions -write docs/performance.md
+
+bench-go: ## go benchmarks, in-process (see docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-gateway: ## the Trino gateway's overhead on a 1,000,000-row tpch scan vs Trino directly (needs test/e2e/fetch-trino.sh; docs/performance.md)

@@ -133,9 +133,9 @@ _visible_column_indices(c, s, t, columns) := set() if {
 # schema rule with owner, table / function / procedure rule with privileges and
 # (for catalogs) catalog session property rule with allow — not only first matches.
 
-_visible_catalog_matchers := (({n.catalog | some n in _schema_rules; n.owner == true} | {n.catalog | some n in _table_rules; count(n.privs) > 0}) | ({n.catalog | some n in _csp_rules; n.allow == true} | {n.catalog | some n in _function_rules; count(n.privs) > 0})) | {n.catalog | some n in _procedure_rules; count(n.privs) > 0}
+_visible_catalog_matchers := (({n.catalog | some n in _schema_rules; n.owner == true} | union({_TABLE_GRANT_CATALOGS[s] | some s in _user_table_subjects})) | ({n.catalog | some n in _csp_rules; n.allow == true} | {n.catalog | some n in _function_rules; count(n.privs) > 0})) | {n.catalog | some n in _procedure_rules; count(n.privs) > 0}
 
-_visible_schema_matchers := (({[n.catalog, n.schema] | some n in _schema_rules; n.owner == true} | {[n.catalog, n.schema] | some n in _table_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _function_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _procedure_rules; count(n.privs) > 0}
+_visible_schema_matchers := (({[n.catalog, n.schema] | some n in _schema_rules; n.owner == true} | union({_TABLE_GRANT_SCHEMAS[s] | some s in _user_table_subjects})) | {[n.catalog, n.schema] | some n in _function_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _procedure_rules; count(n.privs) > 0}
 
 _catalog_visible(c) if _cat_level(c) >= 3
 

@@ -367,9 +367,9 @@ _const_owner := false if {
 
 # Whether the user holds any privilege on every table, when it is the same for all.
 _const_privs := false if {
-	count(_table_rules) == 0
+	count(_user_table_subjects) == 0
 } else := count(n.privs) > 0 if {
-	n := _table_rules[0]
+	n := _first_table_rule
 	n.catalog == _ANY
 	n.schema == _ANY
 	n.table == _ANY

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,9 @@ over the file.`,
 			return err
 		}
 		log := newLogger(cfg)
+		if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit > 0 {
+			debug.SetMemoryLimit(cfg.MemoryLimit)
+		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		srv, err := server.New(ctx, cfg, server.WithLogger(log))

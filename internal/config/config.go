@@ -42,6 +42,7 @@ type Config struct {
 	DecisionAuditSample float64
 	AuditBuffer         int
 	DecisionCacheSize   int
+	MemoryLimit         int64 // soft limit for the Go heap, bytes; 0: none
 
 	// The user-info sync (internal/userinfo).
 	UserInfoSyncInterval    time.Duration // 0: no periodic sync
@@ -112,6 +113,15 @@ var options = []option{
 		}},
 	{name: "policy-watch", def: "true", help: "reload the policies when a file under policies-dir changes (SIGHUP and POST /api/v1/policies:reload always work)",
 		set: func(c *Config, v string) error { return parseBool(v, &c.PolicyWatch) }},
+	{name: "memory-limit", def: "768MiB", help: "soft limit of the Go heap (bytes, or with KiB/MiB/GiB): the garbage collector works harder near it instead of letting the heap grow to three times the directory snapshot. Raise it for directories much larger than 100,000 users; 0 turns it off; GOMEMLIMIT, when set, wins",
+		set: func(c *Config, v string) error {
+			n, err := parseBytes(v)
+			if err != nil || (n != 0 && n < 64<<20) {
+				return fmt.Errorf("must be 0 or a size of at least 64MiB, e.g. 768MiB or 2GiB")
+			}
+			c.MemoryLimit = n
+			return nil
+		}},
 	{name: "max-request-bytes", def: "16777216", help: "largest decision request body accepted; larger ones get 413",
 		set: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -245,6 +255,23 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// parseBytes reads a size: a whole number of bytes, or one with a KiB, MiB
+// or GiB suffix.
+func parseBytes(v string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(v, suffix) {
+			v, mult = strings.TrimSuffix(v, suffix), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a size")
+	}
+	return n * mult, nil
 }
 
 func checkAddr(v string) error {

@@ -116,3 +116,17 @@ func TestUserInfoOptions(t *testing.T) {
 		t.Fatalf("parsed: %+v", c)
 	}
 }
+
+func TestMemoryLimitSizes(t *testing.T) {
+	for v, want := range map[string]int64{"0": 0, "768MiB": 768 << 20, "2GiB": 2 << 30, "1073741824": 1 << 30, "131072KiB": 128 << 20} {
+		n, err := parseBytes(v)
+		if err != nil || n != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", v, n, err, want)
+		}
+	}
+	for _, v := range []string{"", "MiB", "-1MiB", "1.5GiB", "10GB", "lots"} {
+		if _, err := parseBytes(v); err == nil {
+			t.Errorf("parseBytes(%q) accepted", v)
+		}
+	}
+}
