@@ -80,8 +80,10 @@ type bundle struct {
 	// built-in (time, randomness, HTTP): its answers must not be cached.
 	deterministic bool
 	loadedAt      time.Time
-	// folded counts the rules replaced by their values at load (see fold.go).
-	folded int
+	// folded counts the rules replaced by their values at load (see fold.go);
+	// foldedNames are their paths.
+	folded      int
+	foldedNames []string
 	// memo keeps identity-scoped results across queries (memo.go); nil when
 	// none can be.
 	memo *subjectMemo

@@ -35,11 +35,12 @@ import (
 // compiled) modules b.compiler was built from. The data files must already be
 // in the store. Errors are logged and leave b unfolded.
 func (e *Engine) foldBundle(ctx context.Context, b *bundle, modules map[string]*ast.Module) {
-	c, n, err := e.fold(ctx, b.compiler, modules)
-	if err == nil && n > 0 {
-		folded := &bundle{compiler: c, files: b.files, loadedAt: b.loadedAt, folded: n}
+	c, names, err := e.fold(ctx, b.compiler, modules)
+	if err == nil && len(names) > 0 {
+		folded := &bundle{compiler: c, files: b.files, loadedAt: b.loadedAt}
 		if err = e.prepareBundle(ctx, folded); err == nil {
-			b.compiler, b.prepared, b.deterministic, b.folded = folded.compiler, folded.prepared, folded.deterministic, n
+			b.compiler, b.prepared, b.deterministic, b.memo = folded.compiler, folded.prepared, folded.deterministic, folded.memo
+			b.folded, b.foldedNames = len(names), names
 			return
 		}
 	}
@@ -56,10 +57,11 @@ func isConstant(r *ast.Rule) bool {
 
 // fold returns a compiler of modules with the foldable rules of c replaced by
 // their values, and how many rules were replaced.
-func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*ast.Module) (*ast.Compiler, int, error) {
+// fold also returns the names (paths) of the rules it folded.
+func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*ast.Module) (*ast.Compiler, []string, error) {
 	a := &foldAnalysis{c: c, static: map[*ast.Rule]bool{}}
 	if a.usesWith() {
-		return nil, 0, nil // `with` can replace what a rule reads: fold nothing
+		return nil, nil, nil // `with` can replace what a rule reads: fold nothing
 	}
 	// Candidates: every complete, argument-free, single-name rule whose
 	// definitions are all static (and that is not a constant already).
@@ -92,12 +94,12 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 		}
 	}
 	if len(order) == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 
 	txn, err := e.store.NewTransaction(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	values := ast.NewObject()
 	// One virtual cache for all of them: the rules share their dependencies
@@ -118,7 +120,7 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 	}
 	e.store.Abort(ctx, txn)
 	if values.Len() == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 
 	folded := make(map[string]*ast.Module, len(modules))
@@ -150,25 +152,28 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 		mc.Rules = rules
 		folded[name] = mc
 	}
-	fc := ast.NewCompiler().WithEnablePrintStatements(false)
+	fc := ast.NewCompiler().WithEnablePrintStatements(false).WithSkipStages(ast.StageCheckTypes)
 	if fc.Compile(folded); fc.Failed() {
-		return nil, 0, fmt.Errorf("folded modules do not compile: %w", fc.Errors)
+		return nil, nil, fmt.Errorf("folded modules do not compile: %w", fc.Errors)
 	}
-	return fc, values.Len(), nil
+	foldedNames := make([]string, 0, len(done))
+	for k := range done {
+		foldedNames = append(foldedNames, k)
+	}
+	sort.Strings(foldedNames)
+	return fc, foldedNames, nil
 }
 
-// foldedRule is `name := object.get({"v": value}, "v", null)`, at the location
-// of the rule it replaces. The value is a literal of the module; object.get
-// only hides its shape from OPA's type checker, which would otherwise type the
-// rules reading it from the literal (and reject, say, iterating over a list
-// that happens to be empty) where it typed them as reading data before.
+// foldedRule is `name := value`, at the location of the rule it replaces.
+// The folded modules are compiled without OPA's type checker: it would type
+// the rules reading the rule from the literal (and reject, say, iterating over
+// a list that happens to be empty) where it typed them as reading data before
+// — the same modules passed it unfolded, and types do not change how a query
+// evaluates.
 func foldedRule(m *ast.Module, r *ast.Rule, value *ast.Term) *ast.Rule {
 	loc := r.Location
 	name := r.Head.Ref()[0].Value.(ast.Var)
-	wrapped := ast.ObjectTerm(ast.Item(ast.StringTerm("v").SetLocation(loc), value.Copy())).SetLocation(loc)
-	op := ast.RefTerm(ast.VarTerm("object").SetLocation(loc), ast.StringTerm("get").SetLocation(loc)).SetLocation(loc)
-	call := ast.CallTerm(op, wrapped, ast.StringTerm("v").SetLocation(loc), ast.NullTerm().SetLocation(loc)).SetLocation(loc)
-	head := ast.NewHead(name, nil, call)
+	head := ast.NewHead(name, nil, value.Copy().SetLocation(loc))
 	head.Assign = true
 	head.Location = loc
 	head.Reference[0].Location = loc
