@@ -197,12 +197,45 @@ var (
 
 // Load writes the whole directory into the engine in one transaction.
 func (d *Directory) Load(ctx context.Context) error {
+	return d.LoadSnapshot(ctx, nil)
+}
+
+// ReadAhead is a directory snapshot read ahead of Load (ReadSnapshot), so
+// that a server can read its directory while the policies compile.
+type ReadAhead struct{ s fullSnapshot }
+
+// ReadSnapshot reads and builds the snapshot of st as a Directory with these
+// settings would.
+func ReadSnapshot(ctx context.Context, st store.Store, settings Settings) (*ReadAhead, error) {
+	s, err := snapshot(ctx, st, settings)
+	if err != nil {
+		return nil, err
+	}
+	return &ReadAhead{s}, nil
+}
+
+// LoadSnapshot is Load from a snapshot read ahead; one that no longer has the
+// store's revision (something was written since), or nil, is read again.
+func (d *Directory) LoadSnapshot(ctx context.Context, ahead *ReadAhead) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	snap, err := snapshot(ctx, d.store, d.settings)
-	if err != nil {
-		return err
+	var snap fullSnapshot
+	if ahead != nil {
+		var rev int64
+		if err := d.store.View(ctx, func(r store.Reader) (err error) { rev, err = r.Revision(ctx); return err }); err != nil {
+			return err
+		}
+		if ahead.s.rev == rev {
+			snap = ahead.s
+		}
 	}
+	if snap.root == nil {
+		var err error
+		if snap, err = snapshot(ctx, d.store, d.settings); err != nil {
+			return err
+		}
+	}
+	var err error
 	d.trinoOf = snap.trinoOf
 	d.idx.Lock()
 	d.idx.owners, d.idx.users, d.idx.syncable = snap.owners, snap.users, snap.syncable

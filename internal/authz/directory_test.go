@@ -112,3 +112,40 @@ func readDirectory(t *testing.T, eng *policy.Engine) ast.Value {
 }
 
 func groupOf(name string) directory.Group { return directory.Group{Name: name} }
+
+// A snapshot read ahead of Load is used only if nothing was written since;
+// otherwise the store is read again.
+func TestLoadSnapshotReadAhead(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, err := policy.New(ctx, shippedPolicies(), policy.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := authz.Settings{}
+	dir := authz.NewDirectory(st, eng, settings, log)
+	svc := admin.New(st, admin.WithBootstrapToken("bootstrap-token-0123456789"))
+	if err := svc.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	boot, _ := svc.Authenticate(ctx, "bootstrap-token-0123456789")
+	ahead, err := authz.ReadSnapshot(ctx, st, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, boot, admin.CreateUserRequest{Email: "late@example.com", FullName: "Late"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dir.LoadSnapshot(ctx, ahead); err != nil {
+		t.Fatal(err)
+	}
+	users := readDirectory(t, eng).(ast.Object).Get(ast.StringTerm("users")).Value.(ast.Object)
+	if users.Get(ast.StringTerm("late@example.com")) == nil {
+		t.Errorf("a user written after the read-ahead is missing: %v", users)
+	}
+}

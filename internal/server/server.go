@@ -93,6 +93,27 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			return nil, err
 		}
 	}
+	settings := authz.Settings{
+		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
+		CaseInsensitiveTrinoNames: cfg.TrinoNamesCaseInsensitive,
+	}
+	// Read the directory while the policies compile: on two cores that is
+	// most of the start-up with a large directory (Load checks that nothing
+	// was written in between).
+	type readAhead struct {
+		snap *authz.ReadAhead
+		err  error
+	}
+	ahead := make(chan readAhead, 1)
+	go func() {
+		snap, err := authz.ReadSnapshot(ctx, s.store, settings)
+		ahead <- readAhead{snap, err}
+	}()
+	defer func() {
+		if err != nil {
+			<-ahead // do not close the store under the reader
+		}
+	}()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := authz.NewMetrics(s.registry)
 	cache := authz.NewDecisionCache(cfg.DecisionCacheSize, 64<<10)
@@ -100,10 +121,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		policy.WithReloadHook(func(error) { cache.Invalidate() })); err != nil {
 		return nil, err
 	}
-	s.dir = authz.NewDirectory(s.store, s.engine, authz.Settings{
-		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
-		CaseInsensitiveTrinoNames: cfg.TrinoNamesCaseInsensitive,
-	}, s.log)
+	s.dir = authz.NewDirectory(s.store, s.engine, settings, s.log)
 	s.dir.OnRevision = func(rev int64) {
 		cache.Invalidate() // what decisions read has changed
 		metrics.SetRevision(rev)
@@ -121,7 +139,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	if err := s.admin.Init(ctx); err != nil {
 		return nil, fmt.Errorf("initialise directory: %w", err)
 	}
-	if err := s.dir.Load(ctx); err != nil {
+	ra := <-ahead
+	ahead <- ra // for the deferred wait above, should a later step fail
+	if ra.err != nil {
+		ra.snap = nil // read it again in Load, which reports the error
+	}
+	if err := s.dir.LoadSnapshot(ctx, ra.snap); err != nil {
 		return nil, fmt.Errorf("load directory snapshot: %w", err)
 	}
 	s.auditor = authz.NewAuditor(s.store, s.sink, s.log, cfg.DecisionAuditAllows, cfg.DecisionAuditSample, cfg.AuditBuffer, metrics.AuditDropped)
