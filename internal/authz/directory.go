@@ -6,6 +6,7 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -207,7 +208,7 @@ type ReadAhead struct{ s fullSnapshot }
 // ReadSnapshot reads and builds the snapshot of st as a Directory with these
 // settings would.
 func ReadSnapshot(ctx context.Context, st store.Store, settings Settings) (*ReadAhead, error) {
-	s, err := snapshot(ctx, st, settings)
+	s, err := snapshot(ctx, st, settings, true)
 	if err != nil {
 		return nil, err
 	}
@@ -229,9 +230,9 @@ func (d *Directory) LoadSnapshot(ctx context.Context, ahead *ReadAhead) error {
 			snap = ahead.s
 		}
 	}
-	if snap.root == nil {
+	if snap.goRoot == nil {
 		var err error
-		if snap, err = snapshot(ctx, d.store, d.settings); err != nil {
+		if snap, err = snapshot(ctx, d.store, d.settings, true); err != nil {
 			return err
 		}
 	}
@@ -248,7 +249,7 @@ func (d *Directory) LoadSnapshot(ctx context.Context, ahead *ReadAhead) error {
 		}
 	}
 	err = d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
-		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, snap.root)
+		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, snap.goRoot)
 	})
 	if err == nil {
 		d.stale.Store(false)
@@ -595,7 +596,7 @@ func nonNil(s []string) []string {
 // data.gatehouse, with the revision it reflects and each user's Trino name.
 // `gatehouse data export` writes it for stock OPA.
 func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Object, int64, map[string]string, error) {
-	snap, err := snapshot(ctx, st, settings)
+	snap, err := snapshot(ctx, st, settings, false)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -605,7 +606,8 @@ func Snapshot(ctx context.Context, st store.Store, settings Settings) (ast.Objec
 // fullSnapshot is a whole directory read: the policy data and the indexes a
 // Directory keeps beside it.
 type fullSnapshot struct {
-	root     ast.Object
+	root     ast.Object     // as OPA AST (export, tools), or
+	goRoot   map[string]any // as Go values, the form the engine's store keeps
 	rev      int64
 	trinoOf  map[string]string
 	owners   map[string][]string
@@ -613,7 +615,7 @@ type fullSnapshot struct {
 	syncable map[string]bool
 }
 
-func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnapshot, error) {
+func snapshot(ctx context.Context, st store.Store, settings Settings, asGo bool) (fullSnapshot, error) {
 	var users []directory.User
 	var groups []directory.Group
 	var iams []directory.IAM
@@ -635,24 +637,37 @@ func snapshot(ctx context.Context, st store.Store, settings Settings) (fullSnaps
 	if err != nil {
 		return fullSnapshot{}, err
 	}
-	return buildSnapshot(users, groups, iams, settings, rev), nil
+	return buildSnapshot(users, groups, iams, settings, rev, asGo), nil
 }
 
 // DirectoryValue is the value policies see at data.gatehouse for the given
 // users and groups, built as Snapshot builds it from the store (for
 // benchmarks and tools that have the records at hand).
 func DirectoryValue(users []directory.User, groups []directory.Group, settings Settings, rev int64) ast.Object {
-	return buildSnapshot(users, groups, nil, settings, rev).root
+	return buildSnapshot(users, groups, nil, settings, rev, false).root
 }
 
-func buildSnapshot(users []directory.User, groups []directory.Group, iams []directory.IAM, settings Settings, rev int64) fullSnapshot {
+// buildSnapshot builds the policy data as AST, or as Go values (asGo): each
+// user's AST is then converted as soon as it is built, so that a large
+// directory is never held in both forms.
+func buildSnapshot(users []directory.User, groups []directory.Group, iams []directory.IAM, settings Settings, rev int64, asGo bool) fullSnapshot {
 	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: map[string][]string{},
 		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
 	in := newInterner()
-	usersObj := ast.NewObjectWithCapacity(len(users))
+	var usersObj ast.Object
+	var usersGo map[string]any
+	if asGo {
+		usersGo = make(map[string]any, len(users))
+	} else {
+		usersObj = ast.NewObjectWithCapacity(len(users))
+	}
 	for i := range users {
 		u := &users[i]
-		usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
+		if asGo {
+			usersGo[u.Email] = goValue(in.user(u))
+		} else {
+			usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
+		}
 		snap.users[u.Email] = indexOf(u)
 		if name := trinoName(u); name != "" {
 			key := trinoKey(settings, name)
@@ -668,6 +683,16 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	for i := range groups {
 		groupsObj.Insert(in.str(groups[i].Name), ast.NewTerm(in.group(&groups[i])))
 	}
+	if asGo {
+		snap.goRoot = map[string]any{
+			"users":      usersGo,
+			"trinoUsers": goValue(trino),
+			"groups":     goValue(groupsObj),
+			"settings":   goValue(settingsValue(settings)),
+			"revision":   goValue(ast.IntNumberTerm(int(rev)).Value),
+		}
+		return snap
+	}
 	root := ast.NewObject(
 		ast.Item(keyUsers, ast.NewTerm(usersObj)),
 		ast.Item(keyTrinoUsers, ast.NewTerm(trino)),
@@ -677,4 +702,40 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	)
 	snap.root = root
 	return snap
+}
+
+// goValue is v as the Go values of its JSON: objects as map[string]any,
+// arrays and sets as []any, numbers as json.Number. (Directory data has
+// string keys only; any other key is written as its JSON text.)
+func goValue(v ast.Value) any {
+	switch v := v.(type) {
+	case ast.Object:
+		m := make(map[string]any, v.Len())
+		v.Foreach(func(k, x *ast.Term) {
+			key, ok := k.Value.(ast.String)
+			if !ok {
+				key = ast.String(k.String())
+			}
+			m[string(key)] = goValue(x.Value)
+		})
+		return m
+	case *ast.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = goValue(v.Elem(i).Value)
+		}
+		return out
+	case ast.Set:
+		out := make([]any, 0, v.Len())
+		v.Foreach(func(x *ast.Term) { out = append(out, goValue(x.Value)) })
+		return out
+	case ast.String:
+		return string(v)
+	case ast.Number:
+		return json.Number(v)
+	case ast.Boolean:
+		return bool(v)
+	default:
+		return nil
+	}
 }
