@@ -104,6 +104,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		snap *authz.ReadAhead
 		err  error
 	}
+	// (The built-in IAM is created first: a write after the read would make
+	// Load read the directory again.)
+	if err := admin.New(s.store).Init(ctx); err != nil {
+		return nil, fmt.Errorf("initialise directory: %w", err)
+	}
 	ahead := make(chan readAhead, 1)
 	go func() {
 		snap, err := authz.ReadSnapshot(ctx, s.store, settings)
