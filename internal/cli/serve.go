@@ -33,14 +33,17 @@ over the file.`,
 			return err
 		}
 		log := newLogger(cfg)
-		if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit > 0 {
-			debug.SetMemoryLimit(cfg.MemoryLimit)
-		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		srv, err := server.New(ctx, cfg, server.WithLogger(log))
 		if err != nil {
 			return err
+		}
+		// The heap limit applies once the directory is loaded: start-up builds
+		// the snapshot with much short-lived garbage, which a collector held
+		// to the limit would chase all the way.
+		if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit > 0 {
+			debug.SetMemoryLimit(cfg.MemoryLimit)
 		}
 		out := cmd.ErrOrStderr()
 		fmt.Fprintf(out, "gatehouse %s listening: HTTP http://%s  gRPC %s  store %s\n", Version, srv.HTTPAddr(), srv.GRPCAddr(), cfg.DataDir)
