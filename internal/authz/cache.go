@@ -21,10 +21,13 @@ import (
 // bundles that call non-deterministic built-ins (time, randomness, HTTP)
 // are never cached.
 type DecisionCache struct {
-	max     int
-	maxBody int
-	seed    maphash.Seed
-	gen     atomic.Uint64
+	max      int
+	maxBody  int
+	maxBytes int // bodies and answers held, at most
+	bytes    int
+	mapGen   uint64 // the generation the entries were put at
+	seed     maphash.Seed
+	gen      atomic.Uint64
 
 	mu      sync.Mutex
 	entries map[uint64]*cacheEntry
@@ -40,11 +43,18 @@ type cacheEntry struct {
 	decision Decision
 }
 
-// NewDecisionCache holds up to max entries of bodies up to maxBody bytes;
-// max ≤ 0 disables caching.
+// DecisionCacheBytes bounds the bodies and answers a DecisionCache holds:
+// with bodies of up to 64 KiB, max entries alone would allow gigabytes.
+const DecisionCacheBytes = 64 << 20
+
+// NewDecisionCache holds up to max entries of bodies up to maxBody bytes, and
+// at most DecisionCacheBytes of bodies and answers; max ≤ 0 disables caching.
 func NewDecisionCache(max, maxBody int) *DecisionCache {
-	return &DecisionCache{max: max, maxBody: maxBody, seed: maphash.MakeSeed(), entries: map[uint64]*cacheEntry{}}
+	return &DecisionCache{max: max, maxBody: maxBody, maxBytes: DecisionCacheBytes, seed: maphash.MakeSeed(), entries: map[uint64]*cacheEntry{}}
 }
+
+// entryOverhead approximates what an entry costs beside its body and answer.
+const entryOverhead = 128
 
 // Invalidate starts a new generation: every earlier entry is dead.
 func (c *DecisionCache) Invalidate() {
@@ -96,14 +106,35 @@ func (c *DecisionCache) Put(gen uint64, endpoint string, body, answer []byte, d 
 	}
 	e := &cacheEntry{gen: gen, endpoint: endpoint, body: bytes.Clone(body), answer: answer, decision: d}
 	k := c.key(endpoint, body)
+	size := len(e.body) + len(e.answer) + entryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
+	if c.mapGen != gen {
+		// Entries of an earlier generation can never be used: free them.
+		clear(c.entries)
+		c.bytes, c.mapGen = 0, gen
+	}
+	if old := c.entries[k]; old != nil {
+		c.bytes -= len(old.body) + len(old.answer) + entryOverhead
+	}
+	if len(c.entries) >= c.max || c.bytes+size > c.maxBytes {
 		// Full: start over rather than track recency on the hot path. Real
 		// traffic refills the useful part within seconds.
 		clear(c.entries)
+		c.bytes = 0
 	}
 	c.entries[k] = e
+	c.bytes += size
+}
+
+// Size reports the entries held and the bytes of their bodies and answers.
+func (c *DecisionCache) Size() (entries, bytes int) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), c.bytes
 }
 
 // Stats reports hits and misses so far.

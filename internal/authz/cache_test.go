@@ -1,6 +1,9 @@
 package authz
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestDecisionCache(t *testing.T) {
 	c := NewDecisionCache(3, 100)
@@ -47,5 +50,31 @@ func TestDecisionCache(t *testing.T) {
 	nilCache.Put(0, "allow", body, []byte("x"), Decision{})
 	if _, _, ok := nilCache.Get("allow", body); ok {
 		t.Fatal("nil cache hit")
+	}
+}
+
+// Memory is bounded in bytes as well as entries, and entries of a dead
+// generation are freed by the next put.
+func TestDecisionCacheBytes(t *testing.T) {
+	c := NewDecisionCache(1_000_000, 64<<10)
+	c.maxBytes = 10 * (1000 + entryOverhead)
+	body := func(i int) []byte { return []byte(fmt.Sprintf("%01000d", i)) }
+	for i := range 25 {
+		c.Put(c.Generation(), "allow", body(i), nil, Decision{})
+		if _, b := c.Size(); b > c.maxBytes {
+			t.Fatalf("after %d puts: %d bytes held, budget %d", i+1, b, c.maxBytes)
+		}
+	}
+	if _, _, ok := c.Get("allow", body(24)); !ok {
+		t.Error("the latest entry is gone")
+	}
+	c.Put(c.Generation(), "allow", body(24), []byte("again"), Decision{}) // a replace is not counted twice
+	if n, b := c.Size(); b != n*(1000+entryOverhead)+len("again") {
+		t.Errorf("%d entries, %d bytes after a replace", n, b)
+	}
+	c.Invalidate()
+	c.Put(c.Generation(), "allow", body(99), nil, Decision{})
+	if n, _ := c.Size(); n != 1 {
+		t.Errorf("%d entries after a new generation's first put, want 1", n)
 	}
 }
