@@ -75,6 +75,8 @@ test_table_index_keeps_rules_order if {
 	privs(trino._table_rules2("c", "s")) == [{"SELECT"}, {"INSERT"}, {"DELETE"}, set(), {"UPDATE"}] with data.trino.rules as r
 	privs(trino._table_rules2("c", "x")) == [{"DELETE"}, {"UPDATE"}] with data.trino.rules as r
 	privs(trino._table_rules1("d")) == [{"INSERT"}, {"UPDATE"}] with data.trino.rules as r
+	trino._first_table_rule1("c").privs == {"SELECT"} with data.trino.rules as r
+	trino._first_table_rule1("d").privs == {"INSERT"} with data.trino.rules as r
 	allowed(alice, columns_op("SelectFromColumns", "c", "s", "t", ["a"]), r)
 	allowed(alice, table_op("InsertIntoTable", "c", "s2", "t"), r)
 	not allowed(alice, table_op("DeleteFromTable", "c", "s2", "t"), r) # the schema rule came first
@@ -97,3 +99,23 @@ test_table_index_literals if {
 }
 
 privs(rules) := [n.privs | some n in rules]
+
+# The first rule for a catalog comes from the user's subjects: a group rule
+# first for its members only.
+test_first_table_rule_by_subject if {
+	r := {"tables": [
+		{"group": "staff", "catalog": "c", "privileges": ["OWNERSHIP"]},
+		{"catalog": "c", "schema": "s", "privileges": ["INSERT"]},
+		{"privileges": ["SELECT"]},
+	]}
+	op := table_op("DropTable", "c", "s", "t")
+	trino._first_table_rule1("c").privs == {"OWNERSHIP"} with data.trino.rules as r
+		with input as request(alice, op)
+		with data.gatehouse as directory_for(alice)
+	trino._first_table_rule1("c").privs == {"INSERT"} with data.trino.rules as r
+		with input as request(joe, op)
+		with data.gatehouse as directory_for(joe)
+	trino._first_table_rule1("x").privs == {"SELECT"} with data.trino.rules as r
+		with input as request(alice, op)
+		with data.gatehouse as directory_for(alice)
+}

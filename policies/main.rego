@@ -404,13 +404,12 @@ _ft_owner_constant := false if {
 
 # Any privilege on every table of the catalog, when the first table rule that matches
 # the catalog has neither schema nor table pattern (undefined otherwise).
-_ft_table_constant := count(ts[0].privs) > 0 if {
-	ts := _table_rules1(_ft_catalog)
-	count(ts) > 0
-	ts[0].schema == _ANY
-	ts[0].table == _ANY
+_ft_table_constant := count(n.privs) > 0 if {
+	n := _first_table_rule1(_ft_catalog)
+	n.schema == _ANY
+	n.table == _ANY
 } else := false if {
-	count(_table_rules1(_ft_catalog)) == 0
+	not _first_table_rule1(_ft_catalog)
 }
 
 # One pass over the tables: each is looked up in its schema's plan, which says

@@ -500,6 +500,21 @@ _user_table_subjects := {s | f := _user_facets; some s in _TABLE_SUBJECTS; objec
 # The first table rule that applies to the session user (undefined if none).
 _first_table_rule := _norm_tables[min({_TABLE_FIRST[s] | some s in _user_table_subjects})].x
 
+# The first rule of each subject among the rules filed under each catalog key
+# (object.union_n of the rules in reverse order: the first one wins).
+_TABLE_FIRST1 := {k: object.union_n(array.reverse([{_TABLE_SUBJECT_OF[i]: i} | some i in ids])) | some k, ids in _TABLE_INDEX1}
+
+# The first table rule that applies to the user among those that may match
+# catalog c (undefined if none): from the user's subjects, not every rule.
+_first_table_rule1(c) := _norm_tables[min(firsts)].x if {
+	firsts := {i | some k in [[c], [null]]; some s in _user_table_subjects; i := _TABLE_FIRST1[k][s]} | {i |
+		some i in _TABLE_SCAN1
+		regex.match(_norm_tables[i].x.catalog, c)
+		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
+	}
+	count(firsts) > 0
+}
+
 # The table rules that mask columns.
 _TABLE_MASKING := [i | some i, n in _norm_tables; count(n.x.masks) > 0]
 
@@ -533,42 +548,38 @@ _table_rules3(c, s, t) := [p[1] | some p in sort(array.concat(filed, scanned))] 
 	]
 }
 
-# The same for catalog c and schema s (any table).
+# The same for catalog c and schema s (any table). A schema has many rules,
+# so the subject check is a lookup in the user's applicable subjects (worked
+# out once per user) rather than two checks per rule.
 _table_rules2(c, s) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
-	f := _user_facets
 	filed := [[i, n.x] |
 		some k in [[c, s], [c, null], [null, s], [null, null]]
 		some i in _TABLE_INDEX2[k]
 		n := _norm_tables[i]
-		object.subset(f, n.lit)
-		_re_ok(n.re)
+		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
 	]
 	scanned := [[i, n.x] |
 		some i in _TABLE_SCAN2
 		n := _norm_tables[i]
 		regex.match(n.x.catalog, c)
 		regex.match(n.x.schema, s)
-		object.subset(f, n.lit)
-		_re_ok(n.re)
+		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
 	]
 }
 
 # The same for catalog c (any schema and table).
 _table_rules1(c) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
-	f := _user_facets
 	filed := [[i, n.x] |
 		some k in [[c], [null]]
 		some i in _TABLE_INDEX1[k]
 		n := _norm_tables[i]
-		object.subset(f, n.lit)
-		_re_ok(n.re)
+		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
 	]
 	scanned := [[i, n.x] |
 		some i in _TABLE_SCAN1
 		n := _norm_tables[i]
 		regex.match(n.x.catalog, c)
-		object.subset(f, n.lit)
-		_re_ok(n.re)
+		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
 	]
 }
 
