@@ -74,7 +74,6 @@ test_table_index_keeps_rules_order if {
 	privs(trino._table_rules3("c", "x", "t")) == [{"DELETE"}, {"UPDATE"}] with data.trino.rules as r
 	privs(trino._table_rules2("c", "s")) == [{"SELECT"}, {"INSERT"}, {"DELETE"}, set(), {"UPDATE"}] with data.trino.rules as r
 	privs(trino._table_rules2("c", "x")) == [{"DELETE"}, {"UPDATE"}] with data.trino.rules as r
-	privs(trino._table_rules1("d")) == [{"INSERT"}, {"UPDATE"}] with data.trino.rules as r
 	trino._first_table_rule1("c").privs == {"SELECT"} with data.trino.rules as r
 	trino._first_table_rule1("d").privs == {"INSERT"} with data.trino.rules as r
 	allowed(alice, columns_op("SelectFromColumns", "c", "s", "t", ["a"]), r)

@@ -567,22 +567,6 @@ _table_rules2(c, s) := [p[1] | some p in sort(array.concat(filed, scanned))] if 
 	]
 }
 
-# The same for catalog c (any schema and table).
-_table_rules1(c) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
-	filed := [[i, n.x] |
-		some k in [[c], [null]]
-		some i in _TABLE_INDEX1[k]
-		n := _norm_tables[i]
-		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
-	]
-	scanned := [[i, n.x] |
-		some i in _TABLE_SCAN1
-		n := _norm_tables[i]
-		regex.match(n.x.catalog, c)
-		_user_table_subjects[_TABLE_SUBJECT_OF[i]]
-	]
-}
-
 # ---------------------------------------------------------------------------
 # system_session_properties / catalog_session_properties: allow (absent = false).
 

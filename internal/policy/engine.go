@@ -109,13 +109,12 @@ func WithReloadHook(fn func(err error)) Option {
 }
 
 // GCPercent is the garbage collector's target (GOGC) an engine sets for the
-// process unless GOGC is set in the environment. The engine's data — the
-// directory snapshot: some 200 MB of AST for 100,000 users — is the largest
-// live heap of the process and lives as long as it does, and every collection
-// marks all of it. With Go's default of 100 a collection starts whenever the
-// decisions have allocated as much again; 200 halves how often that happens
-// (for a peak heap of about three times the live one, ~600 MB with 100,000
-// users). Set GOMEMLIMIT as well in a container with a memory limit.
+// process unless GOGC is set in the environment. The engine's data (the
+// directory snapshot, the compiled bundle) is most of the process's live heap
+// and lives as long as it does, and every collection marks all of it. With
+// Go's default of 100 a collection starts whenever the decisions have
+// allocated as much again; 200 halves how often that happens. `gatehouse
+// serve` caps the heap with a soft limit as well (memory-limit, GOMEMLIMIT).
 const GCPercent = 200
 
 var gcOnce sync.Once

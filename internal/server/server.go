@@ -97,17 +97,17 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		AllowedServiceUsers: cfg.AllowedServiceUsers, ImpersonationMode: cfg.ImpersonationMode, PolicyExemptUsers: cfg.PolicyExemptUsers,
 		CaseInsensitiveTrinoNames: cfg.TrinoNamesCaseInsensitive,
 	}
+	// The built-in IAM first: it is the only write of a start, and one after
+	// the read-ahead below would make Load read the directory again.
+	if err := admin.New(s.store).Init(ctx); err != nil {
+		return nil, fmt.Errorf("initialise directory: %w", err)
+	}
 	// Read the directory while the policies compile: on two cores that is
 	// most of the start-up with a large directory (Load checks that nothing
 	// was written in between).
 	type readAhead struct {
 		snap *authz.ReadAhead
 		err  error
-	}
-	// (The built-in IAM is created first: a write after the read would make
-	// Load read the directory again.)
-	if err := admin.New(s.store).Init(ctx); err != nil {
-		return nil, fmt.Errorf("initialise directory: %w", err)
 	}
 	ahead := make(chan readAhead, 1)
 	go func() {
@@ -141,9 +141,6 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 		admin.WithCaseInsensitiveTrinoNames(cfg.TrinoNamesCaseInsensitive))
 	s.syncer = userinfo.NewSyncer(s.store, s.admin.SystemSync, userinfo.WithInterval(cfg.UserInfoSyncInterval),
 		userinfo.WithJitter(cfg.UserInfoSyncJitter), userinfo.WithConcurrency(cfg.UserInfoSyncConcurrency), userinfo.WithSyncLogger(s.log), userinfo.WithSyncMetrics(uiMetrics))
-	if err := s.admin.Init(ctx); err != nil {
-		return nil, fmt.Errorf("initialise directory: %w", err)
-	}
 	ra := <-ahead
 	ahead <- ra // for the deferred wait above, should a later step fail
 	if ra.err != nil {
