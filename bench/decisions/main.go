@@ -54,6 +54,10 @@ type config struct {
 	users   int
 	rate    int64
 	conns   int
+	// Diagnostics, not for the report: skip OPA, and extra environment
+	// for gatehouse (e.g. GODEBUG=gctrace=1, into gatehouse.log).
+	noOPA        bool
+	gatehouseEnv []string
 }
 
 // plan is the run's shape: phase lengths, request counts, concurrency.
@@ -130,7 +134,14 @@ func main() {
 	flag.IntVar(&c.users, "users", 100_000, "directory users (groups: a tenth as many); -quick sets 1,000")
 	flag.Int64Var(&c.rate, "rate", 5000, "open-loop rate, requests per second")
 	flag.IntVar(&c.conns, "conns", 8, "closed-loop connections (concurrent queries), the same for both servers")
+	flag.BoolVar(&c.noOPA, "no-opa", false, "diagnostics: run gatehouse only (no side by side; do not -write)")
+	gEnv := flag.String("gatehouse-env", "", "diagnostics: extra NAME=value pairs, space-separated, for gatehouse's environment (e.g. GODEBUG=gctrace=1; see the run's gatehouse.log with -keep)")
 	flag.Parse()
+	c.gatehouseEnv = strings.Fields(*gEnv)
+	if c.noOPA && c.write != "" {
+		fmt.Fprintln(os.Stderr, "decisions: -no-opa makes no side-by-side report; drop -write")
+		os.Exit(2)
+	}
 	if c.quick && !flagSet("users") {
 		c.users = 1000
 	}
@@ -281,7 +292,7 @@ func run(ctx context.Context, c config) (err error) {
 	// The OPA data file, exported now: the directory exactly as seeded.
 	env := cleanEnv()
 	dataFile := filepath.Join(runDir, "data.json")
-	needOPA := c.only[scAllow] || c.only[scFilter] || c.only[scMasks] || c.only[scImpersonate]
+	needOPA := !c.noOPA && (c.only[scAllow] || c.only[scFilter] || c.only[scMasks] || c.only[scImpersonate])
 	if needOPA {
 		logf("exporting the directory with gatehouse data export")
 		if err := exportData(ctx, bin, storeDir, dataFile, env); err != nil {
@@ -362,7 +373,7 @@ func runGatehouse(ctx context.Context, c config, p plan, m dirModel, w *workload
 	name, args := atNormalPriority(nice, bin, []string{"serve", "--http-addr", httpAddr, "--grpc-addr", grpcAddr, "--debug-addr", debugAddr,
 		"--data-dir", storeDir, "--policies-dir", polDir, "--audit-sink", "none", "--log-format", "text"})
 	srv, err := startServer(ctx, "gatehouse", httpAddr, filepath.Join(runDir, "gatehouse.log"), name, args,
-		append(slices.Clone(env), "GATEHOUSE_ADMIN_TOKEN="+token))
+		append(append(slices.Clone(env), c.gatehouseEnv...), "GATEHOUSE_ADMIN_TOKEN="+token))
 	if err != nil {
 		return nil, err
 	}

@@ -184,30 +184,45 @@ type profiler struct {
 
 func (p *profiler) start(seconds int) {
 	p.done = make(chan string, 1)
+	// Beside the CPU profile, the allocations made over the same window
+	// (a delta profile) and the heap in use at its end: GC work is set by
+	// both.
+	go p.fetch(seconds, "allocs", fmt.Sprintf("allocs?seconds=%d", seconds), nil)
+	go p.fetch(seconds, "cpu", fmt.Sprintf("profile?seconds=%d", seconds), p.done)
 	go func() {
-		path := filepath.Join(p.dir, "gatehouse-cpu-"+p.stamp+".pprof")
-		c := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
-		resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.debugAddr, seconds))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "cpu profile:", err)
-			p.done <- ""
-			return
-		}
-		defer resp.Body.Close()
-		f, err := os.Create(path)
-		if err == nil {
-			_, err = io.Copy(f, resp.Body)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil || resp.StatusCode != 200 {
-			fmt.Fprintln(os.Stderr, "cpu profile:", resp.Status, err)
-			p.done <- ""
-			return
-		}
-		p.done <- path
+		time.Sleep(time.Duration(seconds) * time.Second)
+		p.fetch(seconds, "heap", "heap", nil)
 	}()
+}
+
+func (p *profiler) fetch(seconds int, kind, query string, done chan<- string) {
+	path := filepath.Join(p.dir, "gatehouse-"+kind+"-"+p.stamp+".pprof")
+	report := func(s string) {
+		if done != nil {
+			done <- s
+		}
+	}
+	c := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/%s", p.debugAddr, query))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, kind, "profile:", err)
+		report("")
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err == nil {
+		_, err = io.Copy(f, resp.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil || resp.StatusCode != 200 {
+		fmt.Fprintln(os.Stderr, kind, "profile:", resp.Status, err)
+		report("")
+		return
+	}
+	report(path)
 }
 
 func (p *profiler) wait() string { return <-p.done }
