@@ -664,7 +664,7 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	for i := range users {
 		u := &users[i]
 		if asGo {
-			usersGo[u.Email] = goValue(in.user(u))
+			usersGo[u.Email] = policy.Pack(in.user(u))
 		} else {
 			usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
 		}
@@ -679,19 +679,23 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	for key, owners := range snap.owners {
 		trino.Insert(in.str(key), in.str(owners[0]))
 	}
-	groupsObj := ast.NewObjectWithCapacity(len(groups))
-	for i := range groups {
-		groupsObj.Insert(in.str(groups[i].Name), ast.NewTerm(in.group(&groups[i])))
-	}
 	if asGo {
+		groupsGo := make(map[string]any, len(groups))
+		for i := range groups {
+			groupsGo[groups[i].Name] = policy.Pack(in.group(&groups[i]))
+		}
 		snap.goRoot = map[string]any{
 			"users":      usersGo,
 			"trinoUsers": goValue(trino),
-			"groups":     goValue(groupsObj),
+			"groups":     groupsGo,
 			"settings":   goValue(settingsValue(settings)),
 			"revision":   goValue(ast.IntNumberTerm(int(rev)).Value),
 		}
 		return snap
+	}
+	groupsObj := ast.NewObjectWithCapacity(len(groups))
+	for i := range groups {
+		groupsObj.Insert(in.str(groups[i].Name), ast.NewTerm(in.group(&groups[i])))
 	}
 	root := ast.NewObject(
 		ast.Item(keyUsers, ast.NewTerm(usersObj)),

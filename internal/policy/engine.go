@@ -136,7 +136,7 @@ func New(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
 	e := &Engine{
 		dir:   dir,
 		log:   slog.Default(),
-		store: inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(false)),
+		store: dataStore{inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(false))},
 	}
 	for _, o := range opts {
 		o(e)
@@ -451,28 +451,7 @@ func (e *Engine) Explain(ctx context.Context, entry string, input ast.Value) (va
 // and rules that depend on it alone are folded into constants when the bundle
 // loads (fold.go).
 func (e *Engine) Transact(ctx context.Context, fn func(storage.Store, storage.Transaction) error) error {
-	return e.write(ctx, func(txn storage.Transaction) error { return fn(goValues{e.store}, txn) })
-}
-
-// goValues stores what is written as Go values (maps, slices, strings, ...).
-//
-// The store keeps its documents as Go values, not OPA AST: OPA's AST object
-// recomputes its hash over every element when one is replaced, so replacing
-// one user of a 100,000-user data.gatehouse.users took ~35 ms, during which
-// the commit holds every decision off. A Go map replaces an entry in O(1);
-// evaluation converts what it reads (one user, a Trino name, the settings)
-// to AST, once per query, and the identity memo keeps most of that.
-type goValues struct{ storage.Store }
-
-func (s goValues) Write(ctx context.Context, txn storage.Transaction, op storage.PatchOp, path storage.Path, value any) error {
-	if v, ok := value.(ast.Value); ok {
-		x, err := ast.JSON(v)
-		if err != nil {
-			return fmt.Errorf("write %v: %w", path, err)
-		}
-		value = x
-	}
-	return s.Store.Write(ctx, txn, op, path, value)
+	return e.write(ctx, func(txn storage.Transaction) error { return fn(e.store, txn) })
 }
 
 // write runs fn in a write transaction, moving the data generation on: odd

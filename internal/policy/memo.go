@@ -32,6 +32,8 @@ package policy
 // emptied) and memoEntries results per identity (later ones are not kept).
 
 import (
+	"encoding/json"
+	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -192,7 +194,7 @@ func (m *subjectMemo) subject(id ast.Value, gen uint64) *subjectEntries {
 	if s.subs == nil {
 		s.subs = map[uint64][]*subjectEntries{}
 	}
-	e := &subjectEntries{id: id, m: map[uint64][]memoEntry{}}
+	e := &subjectEntries{id: detach(ast.NewTerm(id)).Value, m: map[uint64][]memoEntry{}}
 	s.subs[h] = append(s.subs[h], e)
 	s.n++
 	return e
@@ -226,10 +228,85 @@ func (e *subjectEntries) add(puts []memoEntry) {
 			}
 		}
 		if !dup {
-			e.m[h] = append(e.m[h], p)
+			e.m[h] = append(e.m[h], memoEntry{key: detachScalars(p.key), value: detachValue(p.value), undefined: p.undefined})
 			e.n++
 		}
 	}
+}
+
+// What the memo keeps must not hold on to the request it came from: terms
+// parsed from a request come from blocks shared with the rest of the request
+// and their strings point into its body, so keeping one of them for as long
+// as the memo lives would keep the whole request. The identity is copied
+// whole (a handful of terms, once per identity); results and their keys only
+// where they are scalars (the arguments of a call: catalog, schema, table
+// names), which is where request terms end up. Composite results are built
+// by the evaluator or come from the policy's data; copying them would cost
+// more than it saves.
+func detachScalar(t *ast.Term) *ast.Term {
+	switch t.Value.(type) {
+	case ast.String, ast.Number:
+		return detach(t)
+	}
+	return t
+}
+
+func detachScalars(r ast.Ref) ast.Ref {
+	out := make(ast.Ref, len(r))
+	for i, t := range r {
+		out[i] = detachScalar(t)
+	}
+	return out
+}
+
+// detach deep-copies t, strings included.
+func detach(t *ast.Term) *ast.Term {
+	if t == nil {
+		return nil
+	}
+	switch v := t.Value.(type) {
+	case ast.String:
+		return ast.StringTerm(strings.Clone(string(v)))
+	case ast.Number:
+		return ast.NumberTerm(json.Number(strings.Clone(string(v))))
+	case ast.Boolean, ast.Null:
+		return ast.NewTerm(v)
+	case *ast.Array:
+		elems := make([]*ast.Term, v.Len())
+		for i := range elems {
+			elems[i] = detach(v.Elem(i))
+		}
+		return ast.ArrayTerm(elems...)
+	case ast.Set:
+		elems := make([]*ast.Term, 0, v.Len())
+		v.Foreach(func(x *ast.Term) { elems = append(elems, detach(x)) })
+		return ast.SetTerm(elems...)
+	case ast.Object:
+		items := make([][2]*ast.Term, 0, v.Len())
+		v.Foreach(func(k, x *ast.Term) { items = append(items, ast.Item(detach(k), detach(x))) })
+		return ast.ObjectTerm(items...)
+	case ast.Ref:
+		return ast.RefTerm(detachRef(v)...)
+	case ast.Var:
+		return ast.VarTerm(strings.Clone(string(v)))
+	default: // comprehensions and calls never appear in values or keys
+		return t.Copy()
+	}
+}
+
+func detachValue(t *ast.Term) *ast.Term {
+	if t == nil {
+		return nil
+	}
+	return detachScalar(t)
+}
+
+func detachRef(r ast.Ref) ast.Ref {
+	out := make(ast.Ref, len(r))
+	for i, t := range r {
+		out[i] = detach(t)
+	}
+	return out
 }
 
 // scopeAnalysis decides which rules are identity-scoped: their value depends
