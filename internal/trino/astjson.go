@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -26,7 +29,10 @@ import (
 //     its members (OPA's NewObject lays them out in one block) rather than
 //     inserted member by member;
 //   - one large array (a batch's filterResources) is read in two halves on two
-//     goroutines, split at an element boundary found by a byte scan.
+//     goroutines, split at an element boundary found by a byte scan;
+//   - the small objects that are the elements of arrays in large bodies (batch
+//     items) are kept across requests by their bytes: Trino sends the same
+//     tables again for every user, and they are then built once (itemCache).
 //
 // It follows RFC 8259: one value, optional surrounding white space, no
 // trailing data; invalid UTF-8 in strings becomes U+FFFD, as encoding/json
@@ -36,7 +42,7 @@ import (
 // "input" member (nil if it has none) without building the outer object. ok is
 // false when the body is valid JSON but not an object.
 func parseInput(data []byte) (input ast.Value, ok bool, err error) {
-	p := jsonParser{data: data, src: string(data), split: true}
+	p := jsonParser{data: data, src: string(data), split: true, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		// Not an object: parse it all the same, to tell bad JSON from a bad shape.
@@ -95,7 +101,7 @@ func parseInput(data []byte) (input ast.Value, ok bool, err error) {
 }
 
 func parseJSON(data []byte) (ast.Value, error) {
-	p := jsonParser{data: data, src: string(data), split: true}
+	p := jsonParser{data: data, src: string(data), split: true, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -129,6 +135,8 @@ type jsonParser struct {
 	members  [][2]*ast.Term // stack of the members of the objects being read
 	elems    []*ast.Term    // stack of the elements of the arrays being read
 	split    bool           // may still read one large array in two halves
+	items    bool           // array elements that are small objects go through itemCache
+	item     *jsonParser    // reads the elements itemCache keeps, from copies of their bytes
 }
 
 // splitMinBytes is the size from which an array is read in two halves: the
@@ -347,7 +355,7 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 	}()
 	for {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.element(depth)
 		if err != nil {
 			return nil, err
 		}
@@ -384,7 +392,7 @@ func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
 		return nil, false
 	}
 	p.split = false // one split per body: nothing nested in it either
-	q := &jsonParser{data: p.data, src: p.src, pos: comma + 1}
+	q := &jsonParser{data: p.data, src: p.src, pos: comma + 1, items: p.items}
 	type half struct {
 		elems []*ast.Term
 		err   error
@@ -398,7 +406,7 @@ func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
 	ok := true
 	for ok {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.element(depth)
 		if err != nil {
 			ok = false
 			break
@@ -436,7 +444,7 @@ func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
 func (p *jsonParser) elements(depth int) ([]*ast.Term, error) {
 	for {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.element(depth)
 		if err != nil {
 			return nil, err
 		}
@@ -487,6 +495,103 @@ func splitPoint(data []byte, from, target int) int {
 		case ',':
 			if depth == 0 && i >= target {
 				return i
+			}
+		}
+	}
+	return -1
+}
+
+// itemCache keeps the elements of arrays in large bodies that are small
+// objects (batch items: {"table": {...}}), by their bytes and depth, across
+// requests: the same bytes at the same depth are the same value, so a later
+// request that sends them takes the value built the first time. A kept value
+// is read from a copy of its bytes (it holds on to no request body) and
+// shared, read-only, by every request that sends it, as sharedTerms are. The
+// cache is emptied when it fills up.
+var itemCache atomic.Pointer[itemMap]
+
+// itemCacheMinBody is the body size from which array elements are looked up.
+// (A variable for the tests.)
+var itemCacheMinBody = 64 << 10
+
+const (
+	itemCacheMaxBytes = 512     // larger elements are not kept
+	itemCacheEntries  = 1 << 15 // about 1 kB each for Trino's table items
+)
+
+type itemMap struct {
+	m sync.Map // itemKey → *ast.Term
+	n atomic.Int64
+}
+
+type itemKey struct {
+	depth int
+	s     string
+}
+
+func init() { itemCache.Store(new(itemMap)) }
+
+// element reads an array element: from itemCache when it is a small object
+// the cache holds (or then keeps), else where it is.
+func (p *jsonParser) element(depth int) (*ast.Term, error) {
+	if !p.items || p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		return p.value(depth + 1)
+	}
+	end := objectEnd(p.data, p.pos, itemCacheMaxBytes)
+	if end < 0 {
+		return p.value(depth + 1)
+	}
+	k := itemKey{depth, p.src[p.pos:end]}
+	c := itemCache.Load()
+	if t, ok := c.m.Load(k); ok {
+		p.pos = end
+		return t.(*ast.Term), nil
+	}
+	k.s = strings.Clone(k.s)
+	q := p.item
+	if q == nil {
+		q = &jsonParser{}
+		p.item = q
+	}
+	q.data, q.src, q.pos = []byte(k.s), k.s, 0
+	t, err := q.value(depth + 1)
+	if err != nil || q.pos != len(q.data) {
+		return p.value(depth + 1) // read where it is, for the same error
+	}
+	if c.n.Add(1) > itemCacheEntries {
+		c = new(itemMap)
+		itemCache.Store(c)
+	}
+	c.m.Store(k, t)
+	p.pos = end
+	return t, nil
+}
+
+// objectEnd returns the position after the object that starts at from, found
+// by skipping strings and counting brackets (what it holds is left to the
+// parser); -1 if it is longer than max bytes.
+func objectEnd(data []byte, from, max int) int {
+	depth := 0
+	limit := min(len(data), from+max)
+	for i := from; i < limit; i++ {
+		switch data[i] {
+		case '"':
+			for i++; ; i++ {
+				if i >= limit {
+					return -1
+				}
+				if c := data[i]; c == '"' {
+					break
+				} else if c == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return i + 1
 			}
 		}
 	}

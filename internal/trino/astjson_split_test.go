@@ -5,22 +5,31 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// parseBoth parses data as one goroutine does and as two do (every array
-// large enough to split), and fails unless both give the same value or the
-// same error.
+// parseBoth parses data as one goroutine does without itemCache and as two
+// do with it (every array large enough to split, every body large enough for
+// the cache; twice, the second time from the cache), and fails unless all
+// give the same value or the same error.
 func parseBoth(t *testing.T, data []byte) {
 	t.Helper()
-	old := splitMinBytes
-	defer func() { splitMinBytes = old }()
-	splitMinBytes = 1 << 62
+	oldSplit, oldItems := splitMinBytes, itemCacheMinBody
+	defer func() { splitMinBytes, itemCacheMinBody = oldSplit, oldItems }()
+	splitMinBytes, itemCacheMinBody = 1<<62, 1<<62
 	want, wantErr := parseJSON(data)
 	wantIn, wantOK, wantInErr := parseInput(data)
-	splitMinBytes = 0
+	splitMinBytes, itemCacheMinBody = 0, 0
+	for range 2 {
+		parseCompare(t, data, want, wantErr, wantIn, wantOK, wantInErr)
+	}
+}
+
+func parseCompare(t *testing.T, data []byte, want ast.Value, wantErr error, wantIn ast.Value, wantOK bool, wantInErr error) {
+	t.Helper()
 	got, gotErr := parseJSON(data)
 	gotIn, gotOK, gotInErr := parseInput(data)
 	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || fmt.Sprint(gotInErr) != fmt.Sprint(wantInErr) || gotOK != wantOK {
@@ -82,6 +91,19 @@ func TestParseInHalvesSameAsOneGo(t *testing.T) {
 	}
 }
 
+func TestObjectEnd(t *testing.T) {
+	s := `{"a":"}\"{","b":[{"c":{}}]} , {}`
+	if got := objectEnd([]byte(s), 0, 512); got != strings.Index(s, " ,") {
+		t.Errorf("objectEnd = %d, want %d", got, strings.Index(s, " ,"))
+	}
+	if got := objectEnd([]byte(s), 0, 10); got != -1 {
+		t.Errorf("objectEnd past max = %d, want -1", got)
+	}
+	if got := objectEnd([]byte(`{"a":"}`), 0, 512); got != -1 {
+		t.Errorf("objectEnd of a cut object = %d, want -1", got)
+	}
+}
+
 func TestSplitPoint(t *testing.T) {
 	s := `[ "a,b", {"c":[1,2]}, "x\"," , 3 ]`
 	if got := splitPoint([]byte(s), 1, 1); got != strings.Index(s, `},`)+1 && got != strings.Index(s, `", {`)+1 {
@@ -96,4 +118,33 @@ func TestSplitPoint(t *testing.T) {
 	if got < 0 || big[got] != ',' || !strings.HasPrefix(big[got+1:], ` {"table"`) {
 		t.Errorf("splitPoint in a batch = %d (%.20q)", got, big[max(got, 0):])
 	}
+}
+
+// Requests read at the same time share the items kept in itemCache (run with
+// -race): each gets the value a lone sequential read gives.
+func TestItemCacheConcurrentReads(t *testing.T) {
+	body := []byte(splitBody(3000))
+	if len(body) < itemCacheMinBody || len(body) < splitMinBytes {
+		t.Fatalf("body of %d bytes is too small to use the cache and the split", len(body))
+	}
+	old := itemCacheMinBody
+	itemCacheMinBody = 1 << 62
+	want, err := parseJSON(body)
+	itemCacheMinBody = old
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 3 {
+				got, err := parseJSON(body)
+				if err != nil || ast.Compare(got, want) != 0 || got.Hash() != want.Hash() {
+					t.Errorf("concurrent read: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
