@@ -506,6 +506,15 @@ test_filter_tables_several_catalogs if {
 	batch_of(alice, tables_action(items), r) == {2, 3}
 }
 
+# An item without a catalog name (which gatehouse refuses; stock OPA may be
+# sent one) does not make a batch span several catalogs.
+test_filter_tables_item_without_catalog if {
+	r := {"schemas": [{"owner": false}], "tables": [{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []}, {"privileges": ["SELECT"]}]}
+	items := [tbl("cat", "s1", "t1"), tbl("cat", "s1", "t2"), {"schemaName": "s1", "tableName": "t3"}]
+	batch_of(alice, tables_action(items), r) == {1, 2}
+	batch_of(alice, tables_action([items[2], items[0], items[1]]), r) == {2}
+}
+
 # ---------------------------------------------------------------------------
 # smaller cases
 
