@@ -42,7 +42,7 @@ import (
 // "input" member (nil if it has none) without building the outer object. ok is
 // false when the body is valid JSON but not an object.
 func parseInput(data []byte) (input ast.Value, ok bool, err error) {
-	p := jsonParser{data: data, src: string(data), split: true, items: len(data) >= itemCacheMinBody}
+	p := jsonParser{data: data, src: string(data), splits: maxSplitTries, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		// Not an object: parse it all the same, to tell bad JSON from a bad shape.
@@ -101,7 +101,7 @@ func parseInput(data []byte) (input ast.Value, ok bool, err error) {
 }
 
 func parseJSON(data []byte) (ast.Value, error) {
-	p := jsonParser{data: data, src: string(data), split: true, items: len(data) >= itemCacheMinBody}
+	p := jsonParser{data: data, src: string(data), splits: maxSplitTries, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -134,7 +134,7 @@ type jsonParser struct {
 	terms    []ast.Term     // block the next terms are taken from
 	members  [][2]*ast.Term // stack of the members of the objects being read
 	elems    []*ast.Term    // stack of the elements of the arrays being read
-	split    bool           // may still read one large array in two halves
+	splits   int            // arrays that may still be tried for a read in two halves
 	items    bool           // array elements that are small objects go through itemCache
 	item     *jsonParser    // reads the elements itemCache keeps, from copies of their bytes
 }
@@ -144,6 +144,11 @@ type jsonParser struct {
 // CPU, the scan and the goroutine cost more than they save. (A variable for
 // the tests.)
 var splitMinBytes = 128 << 10
+
+// maxSplitTries bounds the arrays of a body scanned for a split point (each
+// scan may read to the array's end): the large array of a Trino request is
+// among the first few, and nested arrays cannot make the scans quadratic.
+const maxSplitTries = 8
 
 func (p *jsonParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("at byte %d: %s", p.pos, fmt.Sprintf(format, args...))
@@ -343,7 +348,8 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 		p.pos++
 		return p.term(ast.NewArray()), nil
 	}
-	if p.split && len(p.data)-p.pos >= splitMinBytes && runtime.GOMAXPROCS(0) > 1 {
+	if p.splits > 0 && len(p.data)-p.pos >= splitMinBytes && runtime.GOMAXPROCS(0) > 1 {
+		p.splits--
 		if t, ok := p.arrayInHalves(depth); ok {
 			return t, nil
 		}
@@ -383,15 +389,15 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 // reaches past the middle of what is left of the body. ok is false, with
 // p.pos unchanged, when it does not, or when either half fails: the caller
 // then reads the array in one go, so the answer and any error are exactly
-// those of a sequential read. (It is tried on the arrays met before the
-// large one, and never again once one has been split.)
+// those of a sequential read. (It is tried on the first arrays met, up to
+// maxSplitTries, and never again once one has been split.)
 func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
 	start := p.pos
 	comma := splitPoint(p.data, start, start+(len(p.data)-start)/2)
 	if comma < 0 {
 		return nil, false
 	}
-	p.split = false // one split per body: nothing nested in it either
+	p.splits = 0 // one split per body: nothing nested in it either
 	q := &jsonParser{data: p.data, src: p.src, pos: comma + 1, items: p.items}
 	type half struct {
 		elems []*ast.Term
