@@ -421,6 +421,26 @@ filter_tables_rule_sets := [
 	{"schemas": [{"schema": "s3", "owner": true}], "tables": [{"schema": "s2", "table": "y", "privileges": ["SELECT"]}, {"schema": "s[12]", "privileges": []}]},
 	{"schemas": [{"owner": false}], "tables": [{"schema": "s1", "privileges": ["SELECT"]}, {"privileges": []}]},
 	{"catalogs": [{"allow": "read-only"}], "tables": [{"schema": "s2", "privileges": ["INSERT"]}, {"table": "t.*", "privileges": ["SELECT"]}]},
+	# literal catalog and schema keys (plans worked out once for everyone), with
+	# rules for some users only among them
+	{"schemas": [{"user": "bob", "schema": "s3", "owner": true}, {"owner": false}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "user": "alice", "privileges": ["SELECT"]},
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"catalog": "cat", "schema": "s1", "table": "t2", "privileges": []},
+		{"catalog": "cat", "schema": "s2", "table": "x", "group": "guests", "privileges": []},
+		{"catalog": "cat", "schema": "s2", "table": "y", "privileges": []},
+		{"catalog": "cat", "schema": "s3", "table": "y", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	{"tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "group": "staff", "privileges": []},
+		{"schema": "s1", "table": "t2", "privileges": []},
+		{"catalog": "c.t", "schema": "s[12]", "table": "x", "privileges": []},
+		{"catalog": "cat", "schema": "s2", "table": "y", "role": "admin", "privileges": ["SELECT"]},
+		{"catalog": "cat", "schema": "s2", "table": "y", "privileges": []},
+		{"catalog": "cat", "schema": "s3", "user": "charlie", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
 ]
 
 filter_tables_items := [
@@ -474,12 +494,25 @@ test_filter_tables_batch_equals_per_table_allow_12 if _filter_tables_equivalence
 
 test_filter_tables_batch_equals_per_table_allow_13 if _filter_tables_equivalence(13)
 
-test_filter_tables_equivalence_covers_every_rule_set if count(filter_tables_rule_sets) == 14
+test_filter_tables_batch_equals_per_table_allow_14 if _filter_tables_equivalence(14)
+
+test_filter_tables_batch_equals_per_table_allow_15 if _filter_tables_equivalence(15)
+
+test_filter_tables_equivalence_covers_every_rule_set if count(filter_tables_rule_sets) == 16
 
 test_filter_tables_several_catalogs if {
 	r := {"catalogs": [{"catalog": "hidden", "allow": "none"}, {"allow": "all"}], "schemas": [{"owner": false}], "tables": [{"schema": "s1", "privileges": []}, {"privileges": ["SELECT"]}]}
 	items := [tbl("a", "s1", "t"), tbl("hidden", "s2", "t"), tbl("a", "s2", "t"), tbl("b", "information_schema", "t")]
 	batch_of(alice, tables_action(items), r) == {2, 3}
+}
+
+# An item without a catalog name (which gatehouse refuses; stock OPA may be
+# sent one) does not make a batch span several catalogs.
+test_filter_tables_item_without_catalog if {
+	r := {"schemas": [{"owner": false}], "tables": [{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []}, {"privileges": ["SELECT"]}]}
+	items := [tbl("cat", "s1", "t1"), tbl("cat", "s1", "t2"), {"schemaName": "s1", "tableName": "t3"}]
+	batch_of(alice, tables_action(items), r) == {1, 2}
+	batch_of(alice, tables_action([items[2], items[0], items[1]]), r) == {2}
 }
 
 # ---------------------------------------------------------------------------

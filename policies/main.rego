@@ -323,7 +323,17 @@ _filter_tables := _ft_constant_answer(_ft_constant) if {
 
 _ft_catalog := input.action.filterResources[0].table.catalogName
 
-_ft_single_catalog if count(_ft_catalogs) == 1
+# (Usually every item names the catalog of the first: the indices of those,
+# one pass that is also the set of all indices, tell. Else the distinct
+# catalogs are counted: an item without a catalog name does not count.)
+_ft_single_catalog if _ft_all_in_catalog
+
+_ft_single_catalog if {
+	not _ft_all_in_catalog
+	count(_ft_catalogs) == 1
+}
+
+_ft_all_in_catalog if count(_ft_in_catalog) == count(input.action.filterResources)
 
 _ft_constant_answer("all") := numbers.range(0, count(input.action.filterResources) - 1)
 
@@ -425,7 +435,10 @@ _ft_by_schema := sort(_ft_all_items - dropped) if {
 		p.m
 		p.dflt == true
 	}
-	by_name := {t: {s | some s, p in plans; p.m[t] == false} | some p in plans; some t, ok in p.m; ok == false}
+
+	# (each plan lists the names it maps to false: [name, schema] of those)
+	drops := [[t, s] | some s, p in plans; some t in p.drop]
+	by_name := {t: ss | some x in drops; t := x[0]; ss := {s | drops[j][0] == t; s := drops[j][1]}}
 	dropped := {i | ss := by_name[input.action.filterResources[i].table.tableName]; ss[input.action.filterResources[i].table.schemaName]}
 } else := [i |
 	t := input.action.filterResources[i].table
@@ -464,12 +477,18 @@ _ft_plans := {s: _ft_plan(c, s) | some s in _ft_schemas} if c := _ft_catalog
 
 # The catalogs and the schemas of the batch, and the indices of all its items:
 # one simple pass each, which stock OPA evaluates much faster than one pass
-# building [catalog, schema] pairs.
+# building [catalog, schema] pairs. The indices are those of the items in the
+# first item's catalog when that is all of them (the catalogs are then not
+# collected: one pass fewer).
 _ft_catalogs := {c | c := input.action.filterResources[_].table.catalogName}
 
 _ft_schemas := {s | s := input.action.filterResources[_].table.schemaName}
 
-_ft_all_items := {i | input.action.filterResources[i]}
+_ft_in_catalog := {i | input.action.filterResources[i].table.catalogName == c} if c := _ft_catalog
+
+_ft_all_items := _ft_in_catalog if {
+	_ft_all_in_catalog
+} else := {i | input.action.filterResources[i]}
 
 # The plan for one schema of a catalog: the same decisions as _table_visible.
 # A function of the names only, so gatehouse remembers it per user (only used
@@ -479,11 +498,49 @@ _ft_plan(c, s) := _FT_ALL if {
 	_schema_owner_rule(c, s)
 } else := _FT_ALL if {
 	s == _INFORMATION_SCHEMA
+} else := k.plan if {
+	# the plan worked out at policy load, when the only subjects of the rules
+	# that may match that apply to the user are those the plan was made for
+	k := _FT_KEY_PLANS[[c, s]]
+	_user_table_subjects & k.subjects == k.common
 } else := _ft_candidates_plan(_table_rules2(c, s))
 
-_FT_ALL := {"d": "all", "re": _ANY, "keep": true, "m": {}, "dflt": true}
+# The table rules depend on rules.json only, and most of those that may match a
+# schema apply to everyone (no user, group, ... condition): so the plan of a
+# user to whom none of the others applies is the same for every such user. For
+# each [catalog, schema] key the rules are filed under (_TABLE_INDEX2, both
+# literal): the subjects of the rules that may match it, the subject-free one
+# among them (if any), and the plan from the rules of that one alone.
+# (A constant, folded by gatehouse at policy load; stock OPA works it out for
+# every key, once per query that needs it.)
+_FT_KEY_PLANS := {k: {"subjects": subs, "common": common, "plan": plan} |
+	some k, _ in _TABLE_INDEX2
+	is_string(k[0])
+	is_string(k[1])
+	cands := _ft_rules2(k[0], k[1])
+	subs := {x[1] | some x in cands}
+	common := subs & {{"lit": {}, "re": set()}}
+	plan := _ft_candidates_plan([x[2] | some x in cands; common[x[1]]])
+}
 
-_FT_NONE := {"d": "none", "re": _ANY, "keep": false, "m": {}, "dflt": false}
+# The table rules that may match catalog c and schema s (strings), for any
+# user, in order: [index, subject, rule] (_table_rules2 before the subject check).
+_ft_rules2(c, s) := sort(array.concat(filed, scanned)) if {
+	filed := [[i, _TABLE_SUBJECT_OF[i], _norm_tables[i].x] |
+		some k in [[c, s], [c, null], [null, s], [null, null]]
+		some i in _TABLE_INDEX2[k]
+	]
+	scanned := [[i, _TABLE_SUBJECT_OF[i], n.x] |
+		some i in _TABLE_SCAN2
+		n := _norm_tables[i]
+		regex.match(n.x.catalog, c)
+		regex.match(n.x.schema, s)
+	]
+}
+
+_FT_ALL := {"d": "all", "re": _ANY, "keep": true, "m": {}, "dflt": true, "drop": []}
+
+_FT_NONE := {"d": "none", "re": _ANY, "keep": false, "m": {}, "dflt": false, "drop": []}
 
 _ft_candidates_plan(cands) := plan if {
 	stops := [i | some i, n in cands; n.table == _ANY]
@@ -532,10 +589,11 @@ _ft_re_plan(pre) := {"re": concat("|", [x.m | some x in pre]), "keep": pre[0].ok
 	}
 } else := {}
 
-_ft_map_plan(pre, stop) := {"m": object.union_n(array.reverse([{_lit_of(x.m): x.ok} | some x in pre])), "dflt": stop} if {
+_ft_map_plan(pre, stop) := {"m": m, "dflt": stop, "drop": [t | some t, ok in m; ok == false]} if {
 	every x in pre {
 		is_string(_lit_of(x.m))
 	}
+	m := object.union_n(array.reverse([{_lit_of(x.m): x.ok} | some x in pre]))
 } else := {}
 
 _ft_table_ok(p, t) if {

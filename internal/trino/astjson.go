@@ -2,7 +2,11 @@ package trino
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -23,7 +27,12 @@ import (
 //     interned per request: one term for every occurrence;
 //   - terms are allocated in blocks, and an object is built in one call from
 //     its members (OPA's NewObject lays them out in one block) rather than
-//     inserted member by member.
+//     inserted member by member;
+//   - one large array (a batch's filterResources) is read in two halves on two
+//     goroutines, split at an element boundary found by a byte scan;
+//   - the small objects that are the elements of arrays in large bodies (batch
+//     items) are kept across requests by their bytes: Trino sends the same
+//     tables again for every user, and they are then built once (itemCache).
 //
 // It follows RFC 8259: one value, optional surrounding white space, no
 // trailing data; invalid UTF-8 in strings becomes U+FFFD, as encoding/json
@@ -33,7 +42,7 @@ import (
 // "input" member (nil if it has none) without building the outer object. ok is
 // false when the body is valid JSON but not an object.
 func parseInput(data []byte) (input ast.Value, ok bool, err error) {
-	p := jsonParser{data: data, src: string(data)}
+	p := jsonParser{data: data, src: string(data), splits: maxSplitTries, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		// Not an object: parse it all the same, to tell bad JSON from a bad shape.
@@ -92,7 +101,7 @@ func parseInput(data []byte) (input ast.Value, ok bool, err error) {
 }
 
 func parseJSON(data []byte) (ast.Value, error) {
-	p := jsonParser{data: data, src: string(data)}
+	p := jsonParser{data: data, src: string(data), splits: maxSplitTries, items: len(data) >= itemCacheMinBody}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -125,7 +134,21 @@ type jsonParser struct {
 	terms    []ast.Term     // block the next terms are taken from
 	members  [][2]*ast.Term // stack of the members of the objects being read
 	elems    []*ast.Term    // stack of the elements of the arrays being read
+	splits   int            // arrays that may still be tried for a read in two halves
+	items    bool           // array elements that are small objects go through itemCache
+	item     *jsonParser    // reads the elements itemCache keeps, from copies of their bytes
 }
+
+// splitMinBytes is the size from which an array is read in two halves: the
+// second on another goroutine, with its own parser. Below it, or with one
+// CPU, the scan and the goroutine cost more than they save. (A variable for
+// the tests.)
+var splitMinBytes = 128 << 10
+
+// maxSplitTries bounds the arrays of a body scanned for a split point (each
+// scan may read to the array's end): the large array of a Trino request is
+// among the first few, and nested arrays cannot make the scans quadratic.
+const maxSplitTries = 8
 
 func (p *jsonParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("at byte %d: %s", p.pos, fmt.Sprintf(format, args...))
@@ -325,6 +348,12 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 		p.pos++
 		return p.term(ast.NewArray()), nil
 	}
+	if p.splits > 0 && len(p.data)-p.pos >= splitMinBytes && runtime.GOMAXPROCS(0) > 1 {
+		p.splits--
+		if t, ok := p.arrayInHalves(depth); ok {
+			return t, nil
+		}
+	}
 	base := len(p.elems)
 	defer func() {
 		clear(p.elems[base:])
@@ -332,7 +361,7 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 	}()
 	for {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.element(depth)
 		if err != nil {
 			return nil, err
 		}
@@ -353,6 +382,226 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 			return nil, p.errorf("expected ',' or ']' in an array")
 		}
 	}
+}
+
+// arrayInHalves reads the elements of the array p.pos is in (at its first
+// element) in two halves, the second on another goroutine, when the array
+// reaches past the middle of what is left of the body. ok is false, with
+// p.pos unchanged, when it does not, or when either half fails: the caller
+// then reads the array in one go, so the answer and any error are exactly
+// those of a sequential read. (It is tried on the first arrays met, up to
+// maxSplitTries, and never again once one has been split.)
+func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
+	start := p.pos
+	comma := splitPoint(p.data, start, start+(len(p.data)-start)/2)
+	if comma < 0 {
+		return nil, false
+	}
+	p.splits = 0 // one split per body: nothing nested in it either
+	q := &jsonParser{data: p.data, src: p.src, pos: comma + 1, items: p.items}
+	type half struct {
+		elems []*ast.Term
+		err   error
+	}
+	done := make(chan half, 1)
+	go func() {
+		elems, err := q.elements(depth)
+		done <- half{elems, err}
+	}()
+	base := len(p.elems)
+	ok := true
+	for ok {
+		p.skipSpace()
+		v, err := p.element(depth)
+		if err != nil {
+			ok = false
+			break
+		}
+		p.elems = append(p.elems, v)
+		p.skipSpace()
+		switch {
+		case p.pos == comma: // the first half is read
+		case p.pos < comma && p.data[p.pos] == ',':
+			p.pos++
+			continue
+		default:
+			ok = false // not where the scan put the boundary: invalid JSON
+		}
+		break
+	}
+	second := <-done
+	defer func() {
+		clear(p.elems[base:])
+		p.elems = p.elems[:base]
+	}()
+	if !ok || second.err != nil {
+		p.pos = start
+		return nil, false
+	}
+	p.pos = q.pos
+	first := p.elems[base:]
+	elems := make([]*ast.Term, len(first)+len(second.elems))
+	copy(elems, first)
+	copy(elems[len(first):], second.elems)
+	return p.term(ast.NewArray(elems...)), true
+}
+
+// elements reads the rest of an array from an element to the closing bracket.
+func (p *jsonParser) elements(depth int) ([]*ast.Term, error) {
+	for {
+		p.skipSpace()
+		v, err := p.element(depth)
+		if err != nil {
+			return nil, err
+		}
+		p.elems = append(p.elems, v)
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return nil, p.errorf("unexpected end of input in an array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return p.elems, nil
+		default:
+			return nil, p.errorf("expected ',' or ']' in an array")
+		}
+	}
+}
+
+// splitPoint scans the elements of an array from position from (inside it)
+// for the first comma between two of its elements at or after position
+// target, and returns its position; -1 when the array ends before (or the
+// bytes are not JSON enough to tell). It only skips strings and counts
+// brackets: the halves' parsers check the rest.
+func splitPoint(data []byte, from, target int) int {
+	depth := 0
+	for i := from; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; ; i++ {
+				if i >= len(data) {
+					return -1
+				}
+				if c := data[i]; c == '"' {
+					break
+				} else if c == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return -1
+			}
+			depth--
+		case ',':
+			if depth == 0 && i >= target {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// itemCache keeps the elements of arrays in large bodies that are small
+// objects (batch items: {"table": {...}}), by their bytes and depth, across
+// requests: the same bytes at the same depth are the same value, so a later
+// request that sends them takes the value built the first time. A kept value
+// is read from a copy of its bytes (it holds on to no request body) and
+// shared, read-only, by every request that sends it, as sharedTerms are. The
+// cache is emptied when it fills up.
+var itemCache atomic.Pointer[itemMap]
+
+// itemCacheMinBody is the body size from which array elements are looked up.
+// (A variable for the tests.)
+var itemCacheMinBody = 64 << 10
+
+const (
+	itemCacheMaxBytes = 512     // larger elements are not kept
+	itemCacheEntries  = 1 << 15 // about 1 kB each for Trino's table items
+)
+
+type itemMap struct {
+	m sync.Map // itemKey → *ast.Term
+	n atomic.Int64
+}
+
+type itemKey struct {
+	depth int
+	s     string
+}
+
+func init() { itemCache.Store(new(itemMap)) }
+
+// element reads an array element: from itemCache when it is a small object
+// the cache holds (or then keeps), else where it is.
+func (p *jsonParser) element(depth int) (*ast.Term, error) {
+	if !p.items || p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		return p.value(depth + 1)
+	}
+	end := objectEnd(p.data, p.pos, itemCacheMaxBytes)
+	if end < 0 {
+		return p.value(depth + 1)
+	}
+	k := itemKey{depth, p.src[p.pos:end]}
+	c := itemCache.Load()
+	if t, ok := c.m.Load(k); ok {
+		p.pos = end
+		return t.(*ast.Term), nil
+	}
+	k.s = strings.Clone(k.s)
+	q := p.item
+	if q == nil {
+		q = &jsonParser{}
+		p.item = q
+	}
+	q.data, q.src, q.pos = []byte(k.s), k.s, 0
+	t, err := q.value(depth + 1)
+	if err != nil || q.pos != len(q.data) {
+		return p.value(depth + 1) // read where it is, for the same error
+	}
+	if c.n.Add(1) > itemCacheEntries {
+		c = new(itemMap)
+		itemCache.Store(c)
+	}
+	c.m.Store(k, t)
+	p.pos = end
+	return t, nil
+}
+
+// objectEnd returns the position after the object that starts at from, found
+// by skipping strings and counting brackets (what it holds is left to the
+// parser); -1 if it is longer than max bytes.
+func objectEnd(data []byte, from, max int) int {
+	depth := 0
+	limit := min(len(data), from+max)
+	for i := from; i < limit; i++ {
+		switch data[i] {
+		case '"':
+			for i++; ; i++ {
+				if i >= limit {
+					return -1
+				}
+				if c := data[i]; c == '"' {
+					break
+				} else if c == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 func (p *jsonParser) number() (*ast.Term, error) {

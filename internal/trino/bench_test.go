@@ -164,8 +164,15 @@ func runDecision(b *testing.B, h http.Handler, path string, body []byte, check f
 // reports latency percentiles. check sees the answer to the first.
 func runDecisions(b *testing.B, h http.Handler, path string, bodies [][]byte, check func([]byte)) {
 	b.Helper()
+	runDecisionsFunc(b, h, path, func(i int) []byte { return bodies[i%len(bodies)] }, check)
+}
+
+// runDecisionsFunc is runDecisions with request i's body from body(i) (built
+// outside the latency measured).
+func runDecisionsFunc(b *testing.B, h http.Handler, path string, body func(int) []byte, check func([]byte)) {
+	b.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bodies[0])))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body(-1))))
 	if rec.Code != http.StatusOK {
 		b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
 	}
@@ -177,7 +184,7 @@ func runDecisions(b *testing.B, h http.Handler, path string, bodies [][]byte, ch
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		body := bodies[i%len(bodies)]
+		body := body(i)
 		start := time.Now()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
@@ -473,6 +480,39 @@ func BenchmarkDecision1kRulesFilterTables10k(b *testing.B) {
 	}
 	body := benchBody(b, map[string]any{"context": identity("u4242"), "action": map[string]any{"operation": "FilterTables", "filterResources": items}})
 	runDecision(b, h, "/v1/data/trino/batch", body, func(out []byte) {
+		var r struct{ Result []int }
+		if err := json.Unmarshal(out, &r); err != nil || len(r.Result) < 9_000 || len(r.Result) == len(items) {
+			b.Fatalf("batch kept %d of %d: %.200s", len(r.Result), len(items), out)
+		}
+	})
+}
+
+// BenchmarkDecision1kRulesFilterTables10kNewUser is 1kRulesFilterTables10k
+// asked for a different user each time, in the stride of
+// 1kRulesSelectNewUser (u0..u99999): no identity memo helps, as for the
+// first SHOW TABLES of a user's session.
+func BenchmarkDecision1kRulesFilterTables10kNewUser(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	items := make([]any, 10_000)
+	for i := range items {
+		items[i] = map[string]any{"table": map[string]any{"catalogName": "hive", "schemaName": fmt.Sprintf("sales_%d", i%20), "tableName": fmt.Sprintf("t%d", i)}}
+	}
+	// The bodies differ in the user only, near their end (json.Marshal sorts
+	// keys: "action" before "context"): one buffer holds the common prefix and
+	// each request rewrites the rest.
+	tmpl := benchBody(b, map[string]any{"context": identity("USER"), "action": map[string]any{"operation": "FilterTables", "filterResources": items}})
+	at := bytes.LastIndex(tmpl, []byte(`"USER"`))
+	prefix, suffix := tmpl[:at], tmpl[at+len(`"USER"`):]
+	buf := append(make([]byte, 0, len(tmpl)+16), prefix...)
+	body := func(i int) []byte {
+		u := 4242 // the first, checked request
+		if i >= 0 {
+			u = (i * 7919) % benchUsers
+		}
+		buf = fmt.Appendf(buf[:len(prefix)], `"u%d"`, u)
+		return append(buf, suffix...)
+	}
+	runDecisionsFunc(b, h, "/v1/data/trino/batch", body, func(out []byte) {
 		var r struct{ Result []int }
 		if err := json.Unmarshal(out, &r); err != nil || len(r.Result) < 9_000 || len(r.Result) == len(items) {
 			b.Fatalf("batch kept %d of %d: %.200s", len(r.Result), len(items), out)
