@@ -154,19 +154,66 @@ _visible_catalog_matchers := (({n.catalog | some n in _schema_rules; n.owner == 
 
 _visible_schema_matchers := (({[n.catalog, n.schema] | some n in _schema_rules; n.owner == true} | union({_TABLE_GRANT_SCHEMAS[s] | some s in _user_table_subjects})) | {[n.catalog, n.schema] | some n in _function_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _procedure_rules; count(n.privs) > 0}
 
-_catalog_visible(c) if _cat_at_least(c, 3)
-
+# (First from the rules that apply to everyone, worked out from the rules alone:
+# a literal pattern is a lookup. Then from the rules that apply to the user.)
 _catalog_visible(c) if {
+	_cat_at_least(c, 1)
+	_everyone_sees_catalog(c)
+} else if {
+	_cat_at_least(c, 3)
+} else if {
 	_cat_at_least(c, 1)
 	some m in _visible_catalog_matchers
 	_om(m, c)
 }
 
+_everyone_sees_catalog(c) if {
+	_VISIBLE_CATALOGS_ALL_LIT[c]
+} else if {
+	some m in _VISIBLE_CATALOGS_ALL_RE
+	_om(m, c)
+}
+
 _schema_visible(c, s) if {
+	_cat_at_least(c, 1)
+	_everyone_sees_schema(c, s)
+} else if {
 	_cat_at_least(c, 1)
 	some p in _visible_schema_matchers
 	_om(p[0], c)
 	_om(p[1], s)
+}
+
+_everyone_sees_schema(c, s) if {
+	_VISIBLE_SCHEMAS_ALL_LIT[[c, s]]
+} else if {
+	some p in _VISIBLE_SCHEMAS_ALL_RE
+	_om(p[0], c)
+	_om(p[1], s)
+}
+
+# The catalog and [catalog, schema] patterns of _visible_*_matchers from the
+# rules without subject conditions, literal ones as names.
+_uncond(n) if {
+	count(n.lit) == 0
+	count(n.re) == 0
+}
+
+_VISIBLE_CATALOGS_ALL := (({n.x.catalog | some n in _norm_schemas; _uncond(n); n.x.owner == true} | {n.x.catalog | some n in _norm_tables; _uncond(n); count(n.x.privs) > 0}) | ({n.x.catalog | some n in _norm_csp; _uncond(n); n.x.allow == true} | {n.x.catalog | some n in _norm_functions; _uncond(n); count(n.x.privs) > 0})) | {n.x.catalog | some n in _norm_procedures; _uncond(n); count(n.x.privs) > 0}
+
+_VISIBLE_SCHEMAS_ALL := (({[n.x.catalog, n.x.schema] | some n in _norm_schemas; _uncond(n); n.x.owner == true} | {[n.x.catalog, n.x.schema] | some n in _norm_tables; _uncond(n); count(n.x.privs) > 0}) | {[n.x.catalog, n.x.schema] | some n in _norm_functions; _uncond(n); count(n.x.privs) > 0}) | {[n.x.catalog, n.x.schema] | some n in _norm_procedures; _uncond(n); count(n.x.privs) > 0}
+
+_VISIBLE_CATALOGS_ALL_LIT := {p | some m in _VISIBLE_CATALOGS_ALL; p := _lit_of(m); is_string(p)}
+
+_VISIBLE_CATALOGS_ALL_RE := {m | some m in _VISIBLE_CATALOGS_ALL; not is_string(_lit_of(m))}
+
+_VISIBLE_SCHEMAS_ALL_LIT := {[a, b] | some [m1, m2] in _VISIBLE_SCHEMAS_ALL; a := _lit_of(m1); b := _lit_of(m2); is_string(a); is_string(b)}
+
+_VISIBLE_SCHEMAS_ALL_RE := {p | some p in _VISIBLE_SCHEMAS_ALL; not _both_lit(p)}
+
+_both_lit([m1, m2]) if {
+	is_string(_lit_of(m1))
+	is_string(_lit_of(m2))
 }
 
 # ---------------------------------------------------------------------------

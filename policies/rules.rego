@@ -518,7 +518,28 @@ _TABLE_GRANT_SCHEMAS := {s: ps |
 _TABLE_FIRST := {s: min(is) | some s in _TABLE_SUBJECTS; is := [i | _TABLE_SUBJECT_OF[i] == s]}
 
 # The subjects of table rules that apply to the session user.
-_user_table_subjects := {s | f := _user_facets; some s in _TABLE_SUBJECTS; object.subset(f, s.lit); _re_ok(s.re)}
+# Looked up by the user's values rather than checking every subject: a
+# subject with literal conditions is filed under one of them ([facet, value])
+# and checked in full only when the user has that value.
+_user_table_subjects := {s |
+	f := _user_facets
+	some k, vs in f
+	some v in vs
+	some s in _TABLE_SUBJECTS_BY_LIT[[k, v]]
+	object.subset(f, s.lit)
+	_re_ok(s.re)
+} | {s | some s in _TABLE_SUBJECTS_NO_LIT; _re_ok(s.re)}
+
+# The subjects with literal conditions by the first of them, and the others.
+_TABLE_SUBJECTS_BY_LIT := {k: ss |
+	some s in _TABLE_SUBJECTS
+	k := _first_lit(s.lit)
+	ss := {x | some x in _TABLE_SUBJECTS; _first_lit(x.lit) == k}
+}
+
+_TABLE_SUBJECTS_NO_LIT := {s | some s in _TABLE_SUBJECTS; count(s.lit) == 0}
+
+_first_lit(lit) := [k, lit[k][0]] if k := min(object.keys(lit))
 
 # The first table rule that applies to the session user (undefined if none).
 _first_table_rule := _norm_tables[min({_TABLE_FIRST[s] | some s in _user_table_subjects})].x
