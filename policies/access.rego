@@ -113,10 +113,25 @@ _select_columns(c, "information_schema", _, _) if _cat_at_least(c, 1)
 _select_columns(c, s, t, columns) if {
 	s != "information_schema"
 	_cat_at_least(c, 1)
-	n := _table_rule(c, s, t)
+	n := _select_rule(c, s, t)
 	n.select == true
 	_columns_allowed(n.restricted, columns)
 }
+
+# What _select_columns needs of _table_rule(c, s, t), without looking at the
+# user when the rules alone decide it (_TABLE_SELECT3, _TABLE_SELECT_NONE: the
+# same candidates as _table_rules3).
+_select_rule(c, s, t) := x if {
+	x := _TABLE_SELECT3[[c, s, t]]
+} else := x if {
+	is_string(c)
+	is_string(s)
+	is_string(t)
+	not _TABLE_LITS[0][c]
+	not _TABLE_LITS[1][s]
+	not _TABLE_LITS[2][t]
+	x := _TABLE_SELECT_NONE
+} else := _table_rule(c, s, t)
 
 _create_view_select(c, s, _, _) if {
 	_cat_at_least(c, 2)

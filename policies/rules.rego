@@ -600,6 +600,26 @@ _TABLE_CANDS_NONE := _table_cands({i | some i in object.get(_TABLE_INDEX3, [[nul
 
 _table_cands(ids) := [[i, _norm_tables[i].lit, _norm_tables[i].re] | some i in sort(ids)]
 
+# What SelectFromColumns needs of the first table rule that applies ("select",
+# "restricted"), when it is the same whoever the user is: the candidates up to
+# the first that applies to everyone (one of which is the first that applies
+# to the user) all say the same. By key as _TABLE_CANDS3, and for names no
+# literal spells as _TABLE_CANDS_NONE.
+_TABLE_SELECT3 := {k: x | some k, cands in _TABLE_CANDS3; x := _same_select(cands)}
+
+_TABLE_SELECT_NONE := _same_select(_TABLE_CANDS_NONE)
+
+_same_select(cands) := x if {
+	stops := [j | some j, cand in cands; count(cand[1]) == 0; count(cand[2]) == 0]
+	count(stops) > 0
+	xs := {{"select": n.x.select, "restricted": n.x.restricted} |
+		some cand in array.slice(cands, 0, stops[0] + 1)
+		n := _norm_tables[cand[0]]
+	}
+	count(xs) == 1
+	some x in xs
+}
+
 # The literal catalogs, schemas and tables of the keys (and null).
 _TABLE_LITS := [{k[0] | some k, _ in _TABLE_INDEX3}, {k[1] | some k, _ in _TABLE_INDEX3}, {k[2] | some k, _ in _TABLE_INDEX3}]
 
@@ -612,9 +632,9 @@ _table_rules3(c, s, t) := [_norm_tables[i].x | some [i, lit, re] in cands; objec
 	f := _user_facets
 } else := [_norm_tables[i].x | some [i, lit, re] in cands; object.subset(f, lit); _re_ok(re)] if {
 	# names that no literal pattern spells
-	not c in _TABLE_LITS[0]
-	not s in _TABLE_LITS[1]
-	not t in _TABLE_LITS[2]
+	not _TABLE_LITS[0][c]
+	not _TABLE_LITS[1][s]
+	not _TABLE_LITS[2][t]
 	cands := _TABLE_CANDS_NONE
 	f := _user_facets
 } else := [p[1] | some p in sort(array.concat(filed, scanned))] if {
