@@ -18,6 +18,21 @@ _cat_level(c) := ls[0] if {
 	ls := [n.level | some n in _catalog_rules; _om(n.catalog, c)]
 } else := 0
 
+# _cat_level(c) >= n, without looking at the user when every user has at least
+# level n on catalog c (_cat_floor: worked out from the rules alone).
+_cat_at_least(c, n) if {
+	_cat_floor(c) >= n
+} else := _cat_level(c) >= n
+
+# The level every user has at least on catalog c, when it is known from the rules
+# alone: for a name spelled by a catalog rule, or any other name when every
+# catalog pattern is a literal or absent (undefined otherwise).
+_cat_floor(c) := l if {
+	l := _CAT_FLOOR_LIT[c]
+} else := _CAT_FLOOR_OTHER if {
+	is_string(c)
+}
+
 # Catalog access a table privilege needs: read-only for SELECT / GRANT_SELECT, else all.
 _priv_level(p) := 1 if p in {"SELECT", "GRANT_SELECT"}
 
@@ -27,7 +42,7 @@ else := 2
 # Schemas.
 
 _schema_owner(c, s) if {
-	_cat_level(c) >= 2
+	_cat_at_least(c, 2)
 	_schema_owner_rule(c, s)
 }
 
@@ -40,7 +55,9 @@ _schema_owner_rule(c, s) if {
 # Tables: the first matching rule (undefined when none matches).
 
 _table_rule(c, s, t) := ns[0] if {
-	_all_strings([c, s, t])
+	is_string(c)
+	is_string(s)
+	is_string(t)
 	ns := _table_rules3(c, s, t)
 } else := ns[0] if {
 	# names that are not strings: none matches a pattern, any matches an absent one
@@ -55,23 +72,23 @@ _all_strings(xs) if {
 }
 
 _table_perm(c, s, _, p) if {
-	_cat_level(c) >= _priv_level(p)
+	_cat_at_least(c, _priv_level(p))
 	s == _INFORMATION_SCHEMA
 }
 
 _table_perm(c, s, t, p) if {
-	_cat_level(c) >= _priv_level(p)
+	_cat_at_least(c, _priv_level(p))
 	s != _INFORMATION_SCHEMA
 	p in _table_rule(c, s, t).privs
 }
 
 _any_table_perm(c, s, _) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	s == _INFORMATION_SCHEMA
 }
 
 _any_table_perm(c, s, t) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	s != _INFORMATION_SCHEMA
 	count(_table_rule(c, s, t).privs) > 0
 }
@@ -91,23 +108,38 @@ _columns_allowed(restricted, columns) if {
 	}
 }
 
-_select_columns(c, "information_schema", _, _) if _cat_level(c) >= 1
+_select_columns(c, "information_schema", _, _) if _cat_at_least(c, 1)
 
 _select_columns(c, s, t, columns) if {
 	s != "information_schema"
-	_cat_level(c) >= 1
-	n := _table_rule(c, s, t)
+	_cat_at_least(c, 1)
+	n := _select_rule(c, s, t)
 	n.select == true
 	_columns_allowed(n.restricted, columns)
 }
 
+# What _select_columns needs of _table_rule(c, s, t), without looking at the
+# user when the rules alone decide it (_TABLE_SELECT3, _TABLE_SELECT_NONE: the
+# same candidates as _table_rules3).
+_select_rule(c, s, t) := x if {
+	x := _TABLE_SELECT3[[c, s, t]]
+} else := x if {
+	is_string(c)
+	is_string(s)
+	is_string(t)
+	not _TABLE_LITS[0][c]
+	not _TABLE_LITS[1][s]
+	not _TABLE_LITS[2][t]
+	x := _TABLE_SELECT_NONE
+} else := _table_rule(c, s, t)
+
 _create_view_select(c, s, _, _) if {
-	_cat_level(c) >= 2
+	_cat_at_least(c, 2)
 	s == _INFORMATION_SCHEMA
 }
 
 _create_view_select(c, s, t, columns) if {
-	_cat_level(c) >= 2
+	_cat_at_least(c, 2)
 	s != _INFORMATION_SCHEMA
 	n := _table_rule(c, s, t)
 	_can_select(n, columns)
@@ -137,19 +169,66 @@ _visible_catalog_matchers := (({n.catalog | some n in _schema_rules; n.owner == 
 
 _visible_schema_matchers := (({[n.catalog, n.schema] | some n in _schema_rules; n.owner == true} | union({_TABLE_GRANT_SCHEMAS[s] | some s in _user_table_subjects})) | {[n.catalog, n.schema] | some n in _function_rules; count(n.privs) > 0}) | {[n.catalog, n.schema] | some n in _procedure_rules; count(n.privs) > 0}
 
-_catalog_visible(c) if _cat_level(c) >= 3
-
+# (First from the rules that apply to everyone, worked out from the rules alone:
+# a literal pattern is a lookup. Then from the rules that apply to the user.)
 _catalog_visible(c) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
+	_everyone_sees_catalog(c)
+} else if {
+	_cat_at_least(c, 3)
+} else if {
+	_cat_at_least(c, 1)
 	some m in _visible_catalog_matchers
 	_om(m, c)
 }
 
+_everyone_sees_catalog(c) if {
+	_VISIBLE_CATALOGS_ALL_LIT[c]
+} else if {
+	some m in _VISIBLE_CATALOGS_ALL_RE
+	_om(m, c)
+}
+
 _schema_visible(c, s) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
+	_everyone_sees_schema(c, s)
+} else if {
+	_cat_at_least(c, 1)
 	some p in _visible_schema_matchers
 	_om(p[0], c)
 	_om(p[1], s)
+}
+
+_everyone_sees_schema(c, s) if {
+	_VISIBLE_SCHEMAS_ALL_LIT[[c, s]]
+} else if {
+	some p in _VISIBLE_SCHEMAS_ALL_RE
+	_om(p[0], c)
+	_om(p[1], s)
+}
+
+# The catalog and [catalog, schema] patterns of _visible_*_matchers from the
+# rules without subject conditions, literal ones as names.
+_uncond(n) if {
+	count(n.lit) == 0
+	count(n.re) == 0
+}
+
+_VISIBLE_CATALOGS_ALL := (({n.x.catalog | some n in _norm_schemas; _uncond(n); n.x.owner == true} | {n.x.catalog | some n in _norm_tables; _uncond(n); count(n.x.privs) > 0}) | ({n.x.catalog | some n in _norm_csp; _uncond(n); n.x.allow == true} | {n.x.catalog | some n in _norm_functions; _uncond(n); count(n.x.privs) > 0})) | {n.x.catalog | some n in _norm_procedures; _uncond(n); count(n.x.privs) > 0}
+
+_VISIBLE_SCHEMAS_ALL := (({[n.x.catalog, n.x.schema] | some n in _norm_schemas; _uncond(n); n.x.owner == true} | {[n.x.catalog, n.x.schema] | some n in _norm_tables; _uncond(n); count(n.x.privs) > 0}) | {[n.x.catalog, n.x.schema] | some n in _norm_functions; _uncond(n); count(n.x.privs) > 0}) | {[n.x.catalog, n.x.schema] | some n in _norm_procedures; _uncond(n); count(n.x.privs) > 0}
+
+_VISIBLE_CATALOGS_ALL_LIT := {p | some m in _VISIBLE_CATALOGS_ALL; p := _lit_of(m); is_string(p)}
+
+_VISIBLE_CATALOGS_ALL_RE := {m | some m in _VISIBLE_CATALOGS_ALL; not is_string(_lit_of(m))}
+
+_VISIBLE_SCHEMAS_ALL_LIT := {[a, b] | some [m1, m2] in _VISIBLE_SCHEMAS_ALL; a := _lit_of(m1); b := _lit_of(m2); is_string(a); is_string(b)}
+
+_VISIBLE_SCHEMAS_ALL_RE := {p | some p in _VISIBLE_SCHEMAS_ALL; not _both_lit(p)}
+
+_both_lit([m1, m2]) if {
+	is_string(_lit_of(m1))
+	is_string(_lit_of(m2))
 }
 
 # ---------------------------------------------------------------------------
@@ -161,7 +240,7 @@ _system_property(p) if {
 }
 
 _catalog_property(c, p) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	allows := [n.allow | some n in _csp_rules; _om(n.catalog, c); _om(n.property, p)]
 	allows[0] == true
 }
@@ -170,11 +249,14 @@ _catalog_property(c, p) if {
 # Queries. A rule without queryOwner matches both ExecuteQuery (no owner) and the
 # owner checks; a rule with queryOwner matches only owner checks.
 
-_query_access(mode, null) if {
-	# ExecuteQuery: only rules without queryOwner match
+_query_access(mode, null) := x if {
+	# ExecuteQuery: only rules without queryOwner match; the same answer for
+	# every user when the rules alone decide it (_QUERY_NULL_CONST)
+	x := _QUERY_NULL_CONST[mode]
+} else := x if {
 	f := _user_facets
 	ms := [m | some [owner, lit, re, m] in _query_tuples; owner == null; object.subset(f, lit); _re_ok(re)]
-	mode in ms[0]
+	x := mode in ms[0]
 }
 
 _query_access(mode, owner) if {
@@ -210,22 +292,22 @@ _can_execute(n) if "EXECUTE" in n.privs
 _can_execute(n) if "GRANT_EXECUTE" in n.privs
 
 _function_execute(c, s, f) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	_can_execute(_function_rule(c, s, f))
 }
 
 _function_grant_execute(c, s, f) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	"GRANT_EXECUTE" in _function_rule(c, s, f).privs
 }
 
 _function_owner(c, s, f) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	"OWNERSHIP" in _function_rule(c, s, f).privs
 }
 
 _procedure_execute(c, s, p) if {
-	_cat_level(c) >= 1
+	_cat_at_least(c, 1)
 	ns := [n | some n in _procedure_rules; _om(n.catalog, c); _om(n.schema, s); _om(n.routine, p)]
 	_can_execute(ns[0])
 }

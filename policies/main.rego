@@ -86,12 +86,12 @@ _allowed if {
 
 _allowed if {
 	input.action.operation == "AccessCatalog"
-	_cat_level(_resource.catalog.name) >= 1
+	_cat_at_least(_resource.catalog.name, 1)
 }
 
 _allowed if {
 	input.action.operation in {"CreateCatalog", "DropCatalog"}
-	_cat_level(_resource.catalog.name) >= 3
+	_cat_at_least(_resource.catalog.name, 3)
 }
 
 _allowed if {

@@ -318,6 +318,29 @@ _norm_catalogs := [_norm(_rule_conds(r), _catalog_x(r), _DENY_CATALOG_RULE) | so
 
 _catalog_rules := [n.x | f := _user_facets; some n in _norm_catalogs; object.subset(f, n.lit); _re_ok(n.re)]
 
+# The level every user has at least on a catalog (_cat_floor), from the rules
+# alone. A user's level is that of the first rule that applies to them and
+# matches the catalog: any of the matching rules up to the first that applies
+# to everyone (no subject conditions) may be that rule, none after it; with
+# none for everyone, a user may match no rule (level 0). By literal name, and
+# for every other name when all catalog patterns are literals or absent.
+_cat_floor_of(ns) := min({n.x.level | some n in array.slice(ns, 0, stops[0] + 1)}) if {
+	stops := [i | some i, n in ns; n.lit == {}; n.re == set()]
+	count(stops) > 0
+} else := min({0} | {n.x.level | some n in ns})
+
+_CAT_FLOOR_LIT := {p: _cat_floor_of([n | some n in _norm_catalogs; regex.match(n.x.catalog, p)]) |
+	some m in _norm_catalogs
+	p := _lit_of(m.x.catalog)
+	is_string(p)
+}
+
+_CAT_FLOOR_OTHER := _cat_floor_of([n | some n in _norm_catalogs; n.x.catalog == _ANY]) if {
+	every n in _norm_catalogs {
+		_ = _lit_of(n.x.catalog)
+	}
+}
+
 # [catalog regex, literal and regex conditions, level] of each rule, for _cat_level.
 _catalog_tuples := [[n.x.catalog, n.lit, n.re, n.x.level] | some n in _norm_catalogs]
 
@@ -495,7 +518,28 @@ _TABLE_GRANT_SCHEMAS := {s: ps |
 _TABLE_FIRST := {s: min(is) | some s in _TABLE_SUBJECTS; is := [i | _TABLE_SUBJECT_OF[i] == s]}
 
 # The subjects of table rules that apply to the session user.
-_user_table_subjects := {s | f := _user_facets; some s in _TABLE_SUBJECTS; object.subset(f, s.lit); _re_ok(s.re)}
+# Looked up by the user's values rather than checking every subject: a
+# subject with literal conditions is filed under one of them ([facet, value])
+# and checked in full only when the user has that value.
+_user_table_subjects := {s |
+	f := _user_facets
+	some k, vs in f
+	some v in vs
+	some s in _TABLE_SUBJECTS_BY_LIT[[k, v]]
+	object.subset(f, s.lit)
+	_re_ok(s.re)
+} | {s | some s in _TABLE_SUBJECTS_NO_LIT; _re_ok(s.re)}
+
+# The subjects with literal conditions by the first of them, and the others.
+_TABLE_SUBJECTS_BY_LIT := {k: ss |
+	some s in _TABLE_SUBJECTS
+	k := _first_lit(s.lit)
+	ss := {x | some x in _TABLE_SUBJECTS; _first_lit(x.lit) == k}
+}
+
+_TABLE_SUBJECTS_NO_LIT := {s | some s in _TABLE_SUBJECTS; count(s.lit) == 0}
+
+_first_lit(lit) := [k, lit[k][0]] if k := min(object.keys(lit))
 
 # The first table rule that applies to the session user (undefined if none).
 _first_table_rule := _norm_tables[min({_TABLE_FIRST[s] | some s in _user_table_subjects})].x
@@ -525,10 +569,75 @@ _all_literal(ms) if {
 	}
 }
 
+# The table rules that may match names the rules alone decide, worked out
+# from the rules: [rule index, literal and regex conditions] of each, in order.
+# For the names of each key of literals (catalog, schema and table): the
+# rules filed under it or under one of its keys with nulls, and the scanned
+# rules whose patterns match them.
+_TABLE_CANDS3 := {k: _table_cands(ids) |
+	some k, _ in _TABLE_INDEX3
+	[c, s, t] := k
+	is_string(c)
+	is_string(s)
+	is_string(t)
+	filed := {i |
+		some kk in [[c, s, t], [c, s, null], [c, null, t], [c, null, null], [null, s, t], [null, s, null], [null, null, t], [null, null, null]]
+		some i in _TABLE_INDEX3[kk]
+	}
+	scanned := {i |
+		some i in _TABLE_SCAN3
+		n := _norm_tables[i]
+		regex.match(n.x.catalog, c)
+		regex.match(n.x.schema, s)
+		regex.match(n.x.table, t)
+	}
+	ids := filed | scanned
+}
+
+# For names that none of the literal patterns spells, when no rule is scanned:
+# the rules without patterns.
+_TABLE_CANDS_NONE := _table_cands({i | some i in object.get(_TABLE_INDEX3, [[null, null, null]], [])}) if count(_TABLE_SCAN3) == 0
+
+_table_cands(ids) := [[i, _norm_tables[i].lit, _norm_tables[i].re] | some i in sort(ids)]
+
+# What SelectFromColumns needs of the first table rule that applies ("select",
+# "restricted"), when it is the same whoever the user is: the candidates up to
+# the first that applies to everyone (one of which is the first that applies
+# to the user) all say the same. By key as _TABLE_CANDS3, and for names no
+# literal spells as _TABLE_CANDS_NONE.
+_TABLE_SELECT3 := {k: x | some k, cands in _TABLE_CANDS3; x := _same_select(cands)}
+
+_TABLE_SELECT_NONE := _same_select(_TABLE_CANDS_NONE)
+
+_same_select(cands) := x if {
+	stops := [j | some j, cand in cands; count(cand[1]) == 0; count(cand[2]) == 0]
+	count(stops) > 0
+	xs := {{"select": n.x.select, "restricted": n.x.restricted} |
+		some cand in array.slice(cands, 0, stops[0] + 1)
+		n := _norm_tables[cand[0]]
+	}
+	count(xs) == 1
+	some x in xs
+}
+
+# The literal catalogs, schemas and tables of the keys (and null).
+_TABLE_LITS := [{k[0] | some k, _ in _TABLE_INDEX3}, {k[1] | some k, _ in _TABLE_INDEX3}, {k[2] | some k, _ in _TABLE_INDEX3}]
+
 # The table rules that apply to the user and match catalog c, schema s and
 # table t (strings), in order. Filed rules match by their key; scanned ones are
 # matched pattern by pattern.
-_table_rules3(c, s, t) := [p[1] | some p in sort(array.concat(filed, scanned))] if {
+_table_rules3(c, s, t) := [_norm_tables[i].x | some [i, lit, re] in cands; object.subset(f, lit); _re_ok(re)] if {
+	# names that spell the key of rules whose patterns are all literals
+	cands := _TABLE_CANDS3[[c, s, t]]
+	f := _user_facets
+} else := [_norm_tables[i].x | some [i, lit, re] in cands; object.subset(f, lit); _re_ok(re)] if {
+	# names that no literal pattern spells
+	not _TABLE_LITS[0][c]
+	not _TABLE_LITS[1][s]
+	not _TABLE_LITS[2][t]
+	cands := _TABLE_CANDS_NONE
+	f := _user_facets
+} else := [p[1] | some p in sort(array.concat(filed, scanned))] if {
 	f := _user_facets
 	filed := [[i, n.x] |
 		some k in [[c, s, t], [c, s, null], [c, null, t], [c, null, null], [null, s, t], [null, s, null], [null, null, t], [null, null, null]]
@@ -643,6 +752,23 @@ _query_x(r) := _DENY_QUERY_RULE if {
 _norm_queries := [_norm(_rule_conds(r), _query_x(r), _DENY_QUERY_RULE) | some r in _query_list]
 
 _query_rules := [n.x | f := _user_facets; some n in _norm_queries; object.subset(f, n.lit); _re_ok(n.re)]
+
+# Whether each mode is allowed, for the checks without a query owner, when
+# every user gets the same answer: the rules without queryOwner up to the
+# first that applies to everyone (one of which is the first that applies to
+# the user) all allow the mode, or none does.
+_QUERY_NULL_CONST := {mode: ok |
+	some mode in _QUERY_MODES
+	ts := [t | some t in _query_tuples; t[0] == null]
+	stops := [i | some i, t in ts; t[1] == {}; t[2] == set()]
+	count(stops) > 0
+	ok := _query_mode_in(mode, ts[stops[0]])
+	every t in array.slice(ts, 0, stops[0]) {
+		_query_mode_in(mode, t) == ok
+	}
+}
+
+_query_mode_in(mode, t) := mode in t[3]
 
 # [queryOwner regex or null, literal and regex conditions, modes] of each rule.
 _query_tuples := [[n.x.owner, n.lit, n.re, n.x.modes] | some n in _norm_queries]

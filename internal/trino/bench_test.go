@@ -538,3 +538,64 @@ func BenchmarkDecision1kRulesBatchColumnMasks500(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecision1kRulesQueryNewUser is one simulated Trino query per
+// iteration, as the load test sends them, for a user not seen before (users
+// u0..u99999 in a stride that revisits none for 100,000 queries): ExecuteQuery,
+// AccessCatalog, then SelectFromColumns of 2-8 columns of one table (80%
+// hive.sales_<k%20>.t<k>, 20% tpch.tiny.<table>). The identity memo helps only
+// the second and third checks of each query. Reported per request.
+func BenchmarkDecision1kRulesQueryNewUser(b *testing.B) {
+	h := benchHandlerRules(b, bench1000TableRules())
+	const queries = 20_000
+	tpch := []string{"nation", "region", "customer", "orders", "lineitem", "part", "partsupp", "supplier"}
+	cols := []string{"id", "email", "region", "name", "amount", "created", "status", "note"}
+	type req struct {
+		path string
+		body []byte
+	}
+	reqs := make([]req, 0, 3*queries)
+	for i := range queries {
+		user := fmt.Sprintf("u%d", (i*7919)%benchUsers)
+		ctx := identity(user)
+		reqs = append(reqs,
+			req{"/v1/data/trino/allow", benchBody(b, map[string]any{"context": ctx, "action": map[string]any{"operation": "ExecuteQuery"}})},
+			req{"/v1/data/trino/allow", benchBody(b, map[string]any{"context": ctx, "action": map[string]any{
+				"operation": "AccessCatalog", "resource": map[string]any{"catalog": map[string]any{"name": "hive"}}}})})
+		catalog, schema, table := "tpch", "tiny", tpch[i%len(tpch)]
+		if i%5 != 4 {
+			k := (i*7 + 1) % 1000
+			catalog, schema, table = "hive", fmt.Sprintf("sales_%d", k%20), fmt.Sprintf("t%d", k)
+		}
+		reqs = append(reqs, req{"/v1/data/trino/allow", benchBody(b, map[string]any{"context": ctx, "action": map[string]any{
+			"operation": "SelectFromColumns",
+			"resource": map[string]any{"table": map[string]any{"catalogName": catalog, "schemaName": schema, "tableName": table,
+				"columns": cols[:2+i%7]}}}})})
+	}
+	for _, r := range reqs[:3] {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.path, bytes.NewReader(r.body)))
+		if rec.Code != http.StatusOK || string(bytes.TrimSpace(rec.Body.Bytes())) != `{"result":true}` {
+			b.Fatalf("%s: %d %s", r.path, rec.Code, rec.Body)
+		}
+	}
+	lat := make([]time.Duration, 0, b.N)
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// one query's checks; the first query again only after 20,000 others
+		q := 3 + (i%(queries-1))*3
+		start := time.Now()
+		for _, r := range reqs[q : q+3] {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, r.path, bytes.NewReader(r.body)))
+		}
+		lat = append(lat, time.Since(start)/3)
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(3*b.N), "ns/req")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
