@@ -441,6 +441,46 @@ filter_tables_rule_sets := [
 		{"catalog": "cat", "schema": "s3", "user": "charlie", "privileges": []},
 		{"privileges": ["SELECT"]},
 	]},
+	# every schema no rule names keeps every table (plans of the named schemas
+	# only): schema owners, information_schema, rules for some users, and rules
+	# filed under any catalog
+	{"schemas": [{"user": "bob", "schema": "s2", "owner": true}, {"owner": false}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"schema": "s2", "table": "x", "privileges": []},
+		{"catalog": "cat", "schema": "information_schema", "table": "t2", "privileges": []},
+		{"catalog": "cat", "schema": "s1", "table": "y", "group": "guests", "privileges": []},
+		{"catalog": "other", "schema": "s3", "table": "t1", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	# ... but not when a regex schema pattern may match a schema no rule names:
+	# of a table rule, or of a schema owner rule (which "." matches, s3 not)
+	{"schemas": [{"owner": false}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"catalog": "c.t", "schema": "s[3]", "table": "t2", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	{"schemas": [{"schema": "[.]|s4", "owner": true}, {"owner": false}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"table": "t2", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	# ... nor when the generic plan drops a name, or a schema rule makes an
+	# unnamed schema's plan differ from "."'s
+	{"schemas": [{"owner": false}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"table": "t2", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	{"schemas": [{"schema": "s3", "owner": false}, {"owner": true}], "tables": [
+		{"catalog": "cat", "schema": "s1", "table": "t1", "privileges": []},
+		{"table": "t2", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
+	# a literal schema under a regex catalog pattern is named too
+	{"schemas": [{"owner": false}], "tables": [
+		{"catalog": "c.t", "schema": "s3", "table": "t2", "privileges": []},
+		{"privileges": ["SELECT"]},
+	]},
 ]
 
 filter_tables_items := [
@@ -498,7 +538,19 @@ test_filter_tables_batch_equals_per_table_allow_14 if _filter_tables_equivalence
 
 test_filter_tables_batch_equals_per_table_allow_15 if _filter_tables_equivalence(15)
 
-test_filter_tables_equivalence_covers_every_rule_set if count(filter_tables_rule_sets) == 16
+test_filter_tables_batch_equals_per_table_allow_16 if _filter_tables_equivalence(16)
+
+test_filter_tables_batch_equals_per_table_allow_17 if _filter_tables_equivalence(17)
+
+test_filter_tables_batch_equals_per_table_allow_18 if _filter_tables_equivalence(18)
+
+test_filter_tables_batch_equals_per_table_allow_19 if _filter_tables_equivalence(19)
+
+test_filter_tables_batch_equals_per_table_allow_20 if _filter_tables_equivalence(20)
+
+test_filter_tables_batch_equals_per_table_allow_21 if _filter_tables_equivalence(21)
+
+test_filter_tables_equivalence_covers_every_rule_set if count(filter_tables_rule_sets) == 22
 
 test_filter_tables_several_catalogs if {
 	r := {"catalogs": [{"catalog": "hidden", "allow": "none"}, {"allow": "all"}], "schemas": [{"owner": false}], "tables": [{"schema": "s1", "privileges": []}, {"privileges": ["SELECT"]}]}

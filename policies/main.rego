@@ -304,7 +304,8 @@ _batch := {i | some i, r in _items; _query_access("view", r.user.user)} if {
 #   3. otherwise it is planned once per distinct schema: whether the user owns the
 #      schema, the catalog access, and which table rules can still match once the
 #      catalog and schema are known, as one regex over table names; one pass over
-#      the tables then looks each up in its schema's plan;
+#      the tables then looks each up in its schema's plan (when every schema that
+#      no rule names keeps all its tables, only the named schemas are planned);
 #   4. a batch spanning several catalogs (Trino never sends one) is checked per item.
 # (Items are expected to be well formed, as gatehouse checks and Trino sends them:
 # the shortcuts do not look at names the answer does not depend on.)
@@ -429,17 +430,23 @@ _ft_table_constant := count(n.privs) > 0 if {
 _ft_by_schema := sort(_ft_all_items - dropped) if {
 	# every schema keeps its tables but a few literal names (the usual shape of
 	# per-table rules): the indices of the tables with those names, looked up by
-	# name in one pass, are dropped from all
+	# name in one pass, are dropped from all. When every schema no rule names
+	# keeps all its tables, the plans of the named schemas are all it takes:
+	# the schemas of the batch are not collected (one pass fewer)
+	plans := _ft_named_plans
+	every p in plans {
+		p.m
+		p.dflt == true
+	}
+	dropped := _ft_dropped(plans)
+} else := sort(_ft_all_items - dropped) if {
+	# the same from the plans of the schemas of the batch
 	plans := _ft_plans
 	every p in plans {
 		p.m
 		p.dflt == true
 	}
-
-	# (each plan lists the names it maps to false: [name, schema] of those)
-	drops := [[t, s] | some s, p in plans; some t in p.drop]
-	by_name := {t: ss | some x in drops; t := x[0]; ss := {s | drops[j][0] == t; s := drops[j][1]}}
-	dropped := {i | ss := by_name[input.action.filterResources[i].table.tableName]; ss[input.action.filterResources[i].table.schemaName]}
+	dropped := _ft_dropped(plans)
 } else := [i |
 	t := input.action.filterResources[i].table
 	p := plans[t.schemaName]
@@ -472,8 +479,59 @@ _ft_by_schema := sort(_ft_all_items - dropped) if {
 	]
 }
 
+# The indices of the items whose name the plan of their schema (plans: schema
+# → plan, each a map with a default of true) maps to false. Each plan lists
+# those names: [name, schema] of each, then name → schemas, then one pass.
+_ft_dropped(plans) := {i | ss := by_name[input.action.filterResources[i].table.tableName]; ss[input.action.filterResources[i].table.schemaName]} if {
+	drops := [[t, s] | some s, p in plans; some t in p.drop]
+	by_name := {t: ss | some x in drops; t := x[0]; ss := {s | drops[j][0] == t; s := drops[j][1]}}
+}
+
 # The plan of each schema of the batch (one catalog).
 _ft_plans := {s: _ft_plan(c, s) | some s in _ft_schemas} if c := _ft_catalog
+
+# The plans of the schemas of catalog c that a rule names, when every other
+# schema has one plan, the generic one, and that plan keeps every table
+# (undefined otherwise). Schemas are named by the literal schema pattern of a
+# table rule filed under c or any catalog (_FT_NAMED_SCHEMAS), of a scanned
+# table rule or of a schema rule that applies to the user and may match c; a
+# regex schema pattern among the latter two and every schema may have its own
+# plan. The generic plan is that of a schema no literal pattern matches (".",
+# which has a regex metacharacter; not information_schema, whose plan keeps
+# every table anyway): for any other such schema _ft_plan finds the same
+# owner rule, no _FT_KEY_PLANS key and the same table rules.
+_ft_named_plans := {s: _ft_plan(c, s) | some s in named} if {
+	c := _ft_catalog
+	every i in _TABLE_SCAN2 {
+		_ft_schema_lit(_norm_tables[i].x, c)
+	}
+	every n in _schema_rules {
+		_ft_schema_lit(n, c)
+	}
+	g := _ft_plan(c, ".")
+	g.m
+	g.dflt == true
+	count(g.drop) == 0
+	named := ((object.get(_FT_NAMED_SCHEMAS, c, set()) | object.get(_FT_NAMED_SCHEMAS, null, set())) | {s |
+		some i in _TABLE_SCAN2
+		s := _lit_of(_norm_tables[i].x.schema)
+		is_string(s)
+	}) | {s | some n in _schema_rules; s := _lit_of(n.schema); is_string(s)}
+}
+
+# A rule (with catalog and schema patterns) does not match catalog c, or its
+# schema pattern is a literal or absent.
+_ft_schema_lit(n, c) if not regex.match(n.catalog, c)
+
+_ft_schema_lit(n, _) if _ = _lit_of(n.schema)
+
+# Literal catalog (null: any) → the literal schemas of the table rules filed
+# under it (_TABLE_INDEX2). (A constant, folded by gatehouse at policy load.)
+_FT_NAMED_SCHEMAS := {c: ss |
+	some k, _ in _TABLE_INDEX2
+	c := k[0]
+	ss := {s | some k2, _ in _TABLE_INDEX2; k2[0] == c; s := k2[1]; is_string(s)}
+}
 
 # The catalogs and the schemas of the batch, and the indices of all its items:
 # one simple pass each, which stock OPA evaluates much faster than one pass
