@@ -164,11 +164,11 @@ func runDecision(b *testing.B, h http.Handler, path string, body []byte, check f
 // reports latency percentiles. check sees the answer to the first.
 func runDecisions(b *testing.B, h http.Handler, path string, bodies [][]byte, check func([]byte)) {
 	b.Helper()
-	runDecisionsFunc(b, h, path, func(i int) []byte { return bodies[i%len(bodies)] }, check)
+	runDecisionsFunc(b, h, path, func(i int) []byte { return bodies[max(i, 0)%len(bodies)] }, check)
 }
 
 // runDecisionsFunc is runDecisions with request i's body from body(i) (built
-// outside the latency measured).
+// outside the latency measured); body(-1) is the first, checked request's.
 func runDecisionsFunc(b *testing.B, h http.Handler, path string, body func(int) []byte, check func([]byte)) {
 	b.Helper()
 	rec := httptest.NewRecorder()
