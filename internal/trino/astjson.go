@@ -359,29 +359,12 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 		clear(p.elems[base:])
 		p.elems = p.elems[:base]
 	}()
-	for {
-		p.skipSpace()
-		v, err := p.element(depth)
-		if err != nil {
-			return nil, err
-		}
-		p.elems = append(p.elems, v)
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return nil, p.errorf("unexpected end of input in an array")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			elems := make([]*ast.Term, len(p.elems)-base)
-			copy(elems, p.elems[base:])
-			return p.term(ast.NewArray(elems...)), nil
-		default:
-			return nil, p.errorf("expected ',' or ']' in an array")
-		}
+	if _, err := p.elements(depth); err != nil {
+		return nil, err
 	}
+	elems := make([]*ast.Term, len(p.elems)-base)
+	copy(elems, p.elems[base:])
+	return p.term(ast.NewArray(elems...)), nil
 }
 
 // arrayInHalves reads the elements of the array p.pos is in (at its first
@@ -446,7 +429,8 @@ func (p *jsonParser) arrayInHalves(depth int) (*ast.Term, bool) {
 	return p.term(ast.NewArray(elems...)), true
 }
 
-// elements reads the rest of an array from an element to the closing bracket.
+// elements reads the rest of an array from an element to the closing bracket,
+// onto p.elems.
 func (p *jsonParser) elements(depth int) ([]*ast.Term, error) {
 	for {
 		p.skipSpace()
