@@ -465,15 +465,8 @@ func splitPoint(data []byte, from, target int) int {
 	for i := from; i < len(data); i++ {
 		switch data[i] {
 		case '"':
-			for i++; ; i++ {
-				if i >= len(data) {
-					return -1
-				}
-				if c := data[i]; c == '"' {
-					break
-				} else if c == '\\' {
-					i++
-				}
+			if i = closingQuote(data, i, len(data)); i < 0 {
+				return -1
 			}
 		case '[', '{':
 			depth++
@@ -566,15 +559,8 @@ func objectEnd(data []byte, from, max int) int {
 	for i := from; i < limit; i++ {
 		switch data[i] {
 		case '"':
-			for i++; ; i++ {
-				if i >= limit {
-					return -1
-				}
-				if c := data[i]; c == '"' {
-					break
-				} else if c == '\\' {
-					i++
-				}
+			if i = closingQuote(data, i, limit); i < 0 {
+				return -1
 			}
 		case '[', '{':
 			depth++
@@ -583,6 +569,20 @@ func objectEnd(data []byte, from, max int) int {
 			if depth == 0 {
 				return i + 1
 			}
+		}
+	}
+	return -1
+}
+
+// closingQuote returns the position of the quote that closes the string
+// opening at data[open], skipping escapes; -1 if there is none before limit.
+func closingQuote(data []byte, open, limit int) int {
+	for i := open + 1; i < limit; i++ {
+		switch data[i] {
+		case '"':
+			return i
+		case '\\':
+			i++
 		}
 	}
 	return -1
