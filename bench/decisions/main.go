@@ -50,10 +50,12 @@ type config struct {
 	scale   float64
 	only    map[string]bool
 	profile bool
-	keep    bool
-	users   int
-	rate    int64
-	conns   int
+	// batchRequests overrides plan.SeqRequests when > 0.
+	batchRequests int
+	keep          bool
+	users         int
+	rate          int64
+	conns         int
 	// Diagnostics, not for the report: skip OPA, and extra environment
 	// for gatehouse (e.g. GODEBUG=gctrace=1, into gatehouse.log).
 	noOPA        bool
@@ -95,6 +97,9 @@ func newPlan(c config) plan {
 		p.Warmup, p.Closed, p.Open, p.Impersonation, p.Visibility = time.Second/2, 2*time.Second, 2*time.Second, 2*time.Second, 2*time.Second
 		p.Pause, p.Grace, p.SeqWarm, p.SeqRequests, p.SeqBudget = time.Second/5, 2*time.Second, 1, 5, 20*time.Second
 	}
+	if c.batchRequests > 0 {
+		p.SeqRequests = c.batchRequests
+	}
 	for _, d := range []*time.Duration{&p.Warmup, &p.Closed, &p.Open, &p.Impersonation, &p.Visibility, &p.SeqBudget} {
 		*d = max(time.Duration(float64(*d)*c.scale).Round(time.Second/10), time.Second/2)
 	}
@@ -129,7 +134,8 @@ func main() {
 	flag.BoolVar(&c.quick, "quick", false, "short smoke run: 1,000 users, 2 s phases, 5 batch requests (numbers not comparable)")
 	flag.Float64Var(&c.scale, "duration", 1, "scale every timed phase by this factor")
 	only := flag.String("only", strings.Join(allScenarios, ","), "comma-separated scenarios to run, of: "+strings.Join(allScenarios, ", "))
-	flag.BoolVar(&c.profile, "profile", false, "take a CPU profile of gatehouse (pprof, up to 10 s) during the allow-mix open loop, into .cache/bench/")
+	flag.BoolVar(&c.profile, "profile", false, "take a CPU profile of gatehouse (pprof, up to 10 s) during the allow-mix open loop (without the allow mix: from the start of the FilterTables phase), into .cache/bench/")
+	flag.IntVar(&c.batchRequests, "batch-requests", 0, "measured FilterTables and batchColumnMasks requests (default 30; -quick 5)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run's store, data.json and policies under .cache/bench/run-<time>/")
 	flag.IntVar(&c.users, "users", 100_000, "directory users (groups: a tenth as many); -quick sets 1,000")
 	flag.Int64Var(&c.rate, "rate", 5000, "open-loop rate, requests per second")
@@ -380,7 +386,7 @@ func runGatehouse(ctx context.Context, c config, p plan, m dirModel, w *workload
 	defer srv.stop()
 	logf("gatehouse healthy after %.2f s", srv.startup.Seconds())
 	var prof *profiler
-	if c.profile && c.only[scAllow] {
+	if c.profile && (c.only[scAllow] || c.only[scFilter]) {
 		prof = &profiler{debugAddr: debugAddr, dir: benchDir, stamp: stamp}
 	}
 	tr, err := runScenarios(ctx, srv, w, p, c.only, prof)
@@ -388,7 +394,7 @@ func runGatehouse(ctx context.Context, c config, p plan, m dirModel, w *workload
 		return tr, err
 	}
 	if tr.Profile != "" {
-		logf("CPU profile of gatehouse during the allow-mix open loop: %s (go tool pprof -http : %s %s)", tr.Profile, bin, tr.Profile)
+		logf("CPU profile of gatehouse: %s (go tool pprof -http : %s %s)", tr.Profile, bin, tr.Profile)
 	}
 	if c.only[scVisibility] {
 		meter := startCPU(srv.cmd.Process.Pid)

@@ -311,7 +311,7 @@ func renderReport(r *results) string {
 		notes = append(notes, "Write visibility: "+g.Visibility.FirstError)
 	}
 	if g != nil && g.Profile != "" {
-		notes = append(notes, fmt.Sprintf("CPU profile of gatehouse during the allow-mix open loop: `%s`.", g.Profile))
+		notes = append(notes, fmt.Sprintf("CPU profile of gatehouse (during the allow-mix open loop, or without it the FilterTables phase): `%s`.", g.Profile))
 	}
 	for _, n := range notes {
 		pf("- %s\n", n)

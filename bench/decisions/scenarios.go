@@ -132,8 +132,16 @@ func runScenarios(ctx context.Context, srv *server, w *workload, p plan, only ma
 		if _, err := sequential(ctx, srv.addr, w.filterWarm, p.SeqBudget, p.Timeout); err != nil {
 			return tr, err
 		}
+		// (-profile without the allow mix profiles this phase instead.)
+		profile := prof != nil && !only[scAllow]
+		if profile {
+			prof.start(p.profileSeconds())
+		}
 		measure()
 		r, err := sequential(ctx, srv.addr, w.filter, p.SeqBudget, p.Timeout)
+		if profile {
+			tr.Profile = prof.wait()
+		}
 		if err := keep(phFilter, r, err); err != nil {
 			return tr, err
 		}
