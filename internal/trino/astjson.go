@@ -32,7 +32,9 @@ import (
 //     goroutines, split at an element boundary found by a byte scan;
 //   - the small objects that are the elements of arrays in large bodies (batch
 //     items) are kept across requests by their bytes: Trino sends the same
-//     tables again for every user, and they are then built once (itemCache).
+//     tables again for every user, and they are then built once (itemCache);
+//     so are whole large arrays (arrayCache), which a repeated batch then
+//     costs one comparison of its bytes.
 //
 // It follows RFC 8259: one value, optional surrounding white space, no
 // trailing data; invalid UTF-8 in strings becomes U+FFFD, as encoding/json
@@ -342,6 +344,23 @@ func hasDuplicateKeys(members [][2]*ast.Term) bool {
 }
 
 func (p *jsonParser) array(depth int) (*ast.Term, error) {
+	if !p.items || len(p.data)-p.pos < arrayCacheMinBytes {
+		return p.readArray(depth)
+	}
+	start := p.pos
+	if k, ok := arrays.lookup(p.src[start:], depth); ok {
+		p.pos += len(k.src)
+		return k.term, nil
+	}
+	t, err := p.readArray(depth)
+	if err == nil && p.pos-start >= arrayCacheMinBytes {
+		arrays.keep(p.src[start:p.pos], depth, t)
+	}
+	return t, err
+}
+
+// readArray reads the array at p.pos.
+func (p *jsonParser) readArray(depth int) (*ast.Term, error) {
 	p.pos++ // [
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {

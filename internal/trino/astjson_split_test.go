@@ -13,16 +13,16 @@ import (
 
 // parseBoth parses data as one goroutine does without itemCache and as two
 // do with it (every array large enough to split, every body large enough for
-// the cache; twice, the second time from the cache), and fails unless all
-// give the same value or the same error.
+// the cache, arrays of arrayHeadBytes kept whole; twice, the second time from
+// the caches), and fails unless all give the same value or the same error.
 func parseBoth(t *testing.T, data []byte) {
 	t.Helper()
-	oldSplit, oldItems := splitMinBytes, itemCacheMinBody
-	defer func() { splitMinBytes, itemCacheMinBody = oldSplit, oldItems }()
+	oldSplit, oldItems, oldArrays := splitMinBytes, itemCacheMinBody, arrayCacheMinBytes
+	defer func() { splitMinBytes, itemCacheMinBody, arrayCacheMinBytes = oldSplit, oldItems, oldArrays }()
 	splitMinBytes, itemCacheMinBody = 1<<62, 1<<62
 	want, wantErr := parseJSON(data)
 	wantIn, wantOK, wantInErr := parseInput(data)
-	splitMinBytes, itemCacheMinBody = 0, 0
+	splitMinBytes, itemCacheMinBody, arrayCacheMinBytes = 0, 0, arrayHeadBytes
 	for range 2 {
 		parseCompare(t, data, want, wantErr, wantIn, wantOK, wantInErr)
 	}

@@ -201,11 +201,17 @@ func (r *Request) checkShape(endpoint, resKind string) error {
 			}
 			return nil
 		}
+		// (A batch that repeats a kept array was checked for its kind when
+		// it was first sent: see arrayCache.)
+		if arrays.checked(r.FilterResources, resKind) {
+			return nil
+		}
 		for i := range r.Items() {
 			if err := checkResource(r.item(i), resKind, i); err != nil {
 				return err
 			}
 		}
+		arrays.markChecked(r.FilterResources, resKind)
 		return nil
 	}
 	if resKind == ResNone {
