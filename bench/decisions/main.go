@@ -129,6 +129,10 @@ func (p plan) MarshalJSON() ([]byte, error) {
 }
 
 func main() {
+	if addr := os.Getenv(nullServerEnv); addr != "" {
+		fmt.Fprintln(os.Stderr, serveNull(addr))
+		os.Exit(1)
+	}
 	var c config
 	flag.StringVar(&c.write, "write", "", "also put the report into this file's bench:decisions section (e.g. docs/performance.md); default: stdout only")
 	flag.BoolVar(&c.quick, "quick", false, "short smoke run: 1,000 users, 2 s phases, 5 batch requests (numbers not comparable)")
@@ -183,16 +187,18 @@ func flagSet(name string) bool {
 
 // results is the run's raw record (the JSON file).
 type results struct {
-	Started   time.Time            `json:"started"`
-	Command   string               `json:"command"`
-	Quick     bool                 `json:"quick"`
-	Scenarios []string             `json:"scenarios"`
-	Plan      plan                 `json:"plan"`
-	Machine   machine              `json:"machine"`
-	Directory seedStats            `json:"directory"`
-	Rules     rulesInfo            `json:"rules"`
-	DataBytes int64                `json:"data_json_bytes"`
-	Gatehouse *targetResult        `json:"gatehouse,omitempty"`
+	Started   time.Time     `json:"started"`
+	Command   string        `json:"command"`
+	Quick     bool          `json:"quick"`
+	Scenarios []string      `json:"scenarios"`
+	Plan      plan          `json:"plan"`
+	Machine   machine       `json:"machine"`
+	Directory seedStats     `json:"directory"`
+	Rules     rulesInfo     `json:"rules"`
+	DataBytes int64         `json:"data_json_bytes"`
+	Gatehouse *targetResult `json:"gatehouse,omitempty"`
+	// Floor is the allow mix's open loop against a null server (floor.go).
+	Floor     *phaseResult         `json:"floor,omitempty"`
 	OPA       *targetResult        `json:"opa,omitempty"`
 	Agreement map[string]agreement `json:"agreement,omitempty"`
 	Targets   []targetCheck        `json:"targets"`
@@ -322,6 +328,12 @@ func run(ctx context.Context, c config) (err error) {
 	res.GeneratorNice = raisePriority()
 	logf("generator at nice %d, servers at 0", res.GeneratorNice)
 
+	// The floor, first: what the open loop costs before any decision.
+	if c.only[scAllow] {
+		if res.Floor, err = runFloor(ctx, p, w, runDir, env, res.GeneratorNice, logf); err != nil {
+			return err
+		}
+	}
 	// 4–6. gatehouse.
 	if res.Gatehouse, err = runGatehouse(ctx, c, p, m, w, bin, storeDir, polDir, runDir, benchDir, stamp, env, res.GeneratorNice, logf); err != nil {
 		return fmt.Errorf("gatehouse: %w", err)

@@ -136,7 +136,10 @@ func renderReport(r *results) string {
 	pf("  SetSystemSessionProperty, ShowSchemas and ShowTables. *Closed loop*: %d connections, each\n", p.ClosedConns)
 	pf("  sending one query's checks back to back, %s after a %s warm-up. *Open loop*: requests due at\n", p.Closed, p.Warmup)
 	pf("  fixed intervals whatever the answers, over %d keep-alive connections; latency runs from the\n", p.OpenConns)
-	pf("  due time, so waiting for a connection counts (no coordinated omission).\n")
+	pf("  due time, so waiting for a connection counts (no coordinated omission). The *floor* is the\n")
+	pf("  same open loop, first, against a null server (Go net/http reading each body and answering\n")
+	pf("  `{\"result\":true}` unread, started like the others): what generator, loopback and scheduling\n")
+	pf("  cost before any decision is made.\n")
 	pf("- **Batches**: %d requests one at a time after %d unmeasured, each for a different regular user:\n", p.SeqRequests, p.SeqWarm)
 	pf("  FilterTables of %s tables `hive.sales_<j%%20>.t<j>`; batchColumnMasks of %d columns of\n", fmtInt(filterTablesTables), maskColumns)
 	pf("  `hive.%s.%s` (the first table whose rule masks `email` for everyone).\n", schemaOf(maskTable), tableName(maskTable))
@@ -205,6 +208,9 @@ func renderReport(r *results) string {
 		latRows("", gp, op, []string{"p50", "p99", "p99.9", "max"}, map[string][2]string{"p99": {tSustained, target(tSustained)}})
 		row("", "errors / unsent", errs(gp), errs(op), "", "—", "—")
 		row("", "cores used: server / generator", cores(gp), cores(op), "", "—", "—")
+		if f := r.Floor; f != nil {
+			row("", "floor: a null server's p50 / p99 / max", fmt.Sprintf("%s / %s / %s", lat(f, "p50"), lat(f, "p99"), lat(f, "max")), "", "", "—", "—")
+		}
 	}
 	if gp, op := ph(g, phFilter), ph(o, phFilter); gp != nil {
 		scen := fmt.Sprintf("FilterTables, %s tables (%d requests)", fmtInt(filterTablesTables), p.SeqRequests)

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+)
+
+// The floor: the allow mix's open loop against a null server, a Go net/http
+// server that reads each body and answers {"result":true} without looking at
+// it, started like the measured servers (same priority, its own process).
+// Its latency is what the generator, the loopback and the machine's
+// scheduling cost before any decision is made: a server's p99 cannot be
+// expected below it in the same run.
+
+// nullServerEnv makes the harness binary serve as the null server on the
+// address it holds instead of running (the harness re-executes itself).
+const nullServerEnv = "GATEHOUSE_BENCH_NULL_SERVER"
+
+// serveNull is the null server; it returns only on failure.
+func serveNull(addr string) error {
+	answer := []byte(`{"result":true}`)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("{}")) })
+	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	})
+	return http.ListenAndServe(addr, mux)
+}
+
+// runFloor measures the open loop of the allow mix against the null server.
+func runFloor(ctx context.Context, p plan, w *workload, runDir string, env []string, nice int, logf func(string, ...any)) (*phaseResult, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	name, args := atNormalPriority(nice, self, nil)
+	srv, err := startServer(ctx, "null", addr, filepath.Join(runDir, "null.log"), name, args, append(env, nullServerEnv+"="+addr))
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	logf("floor: the allow-mix open loop against a null server on %s", addr)
+	meter := startCPU(srv.cmd.Process.Pid)
+	r, err := openLoop(ctx, addr, w.open, p.Rate, p.OpenConns, p.Grace, p.Timeout)
+	r.ServerCPU, r.GeneratorCPU = meter.stop()
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "  null: %-26s %s\n", "floor (open loop)", r.brief())
+	return &r, nil
+}
