@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func TestCheckAnswerAllow(t *testing.T) {
 	for _, c := range []struct {
@@ -67,5 +70,21 @@ func TestFormatting(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// A server whose CPU /proc cannot tell is reported as unknown, not idle.
+func TestCPUUnknownWhenProcFails(t *testing.T) {
+	m := startCPU(1 << 30) // no such process
+	srv, _ := m.stop()
+	if srv != unknownCPU {
+		t.Fatalf("server CPU of a missing process = %v, want unknown", srv)
+	}
+	if got := cores(&phaseResult{ServerCPU: srv, GeneratorCPU: 0.5}); got != "n/a / 0.50" {
+		t.Fatalf("cores = %q", got)
+	}
+	self := startCPU(os.Getpid())
+	if srv, _ := self.stop(); srv < 0 {
+		t.Fatalf("own CPU unknown: %v", srv)
 	}
 }

@@ -17,7 +17,12 @@ type cpuMeter struct {
 	pid       int
 	wall      time.Time
 	srv, self time.Duration
+	srvErr    error // the server's CPU could not be read at the start
 }
+
+// unknownCPU is the server's CPU use when /proc could not tell it (shown as
+// "n/a": a 0 would read as an idle server).
+const unknownCPU = -1
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
 // Linux architecture Go supports.
@@ -25,7 +30,7 @@ const clockTicks = 100
 
 func startCPU(pid int) *cpuMeter {
 	c := &cpuMeter{pid: pid, wall: time.Now()}
-	c.srv, _ = procCPU(pid)
+	c.srv, c.srvErr = procCPU(pid)
 	c.self = selfCPU()
 	return c
 }
@@ -37,8 +42,8 @@ func (c *cpuMeter) stop() (server, generator float64) {
 		return 0, 0
 	}
 	srv, err := procCPU(c.pid)
-	if err != nil {
-		return 0, (selfCPU() - c.self).Seconds() / wall
+	if err != nil || c.srvErr != nil {
+		return unknownCPU, (selfCPU() - c.self).Seconds() / wall
 	}
 	return (srv - c.srv).Seconds() / wall, (selfCPU() - c.self).Seconds() / wall
 }

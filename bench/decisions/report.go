@@ -403,6 +403,9 @@ func cores(p *phaseResult) string {
 	if p == nil {
 		return "not run"
 	}
+	if p.ServerCPU < 0 {
+		return fmt.Sprintf("n/a / %.2f", p.GeneratorCPU)
+	}
 	return fmt.Sprintf("%.2f / %.2f", p.ServerCPU, p.GeneratorCPU)
 }
 
