@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The floor: the allow mix's open loop against a null server, a Go net/http
@@ -20,13 +21,20 @@ import (
 // address it holds instead of running (the harness re-executes itself).
 const nullServerEnv = "GATEHOUSE_BENCH_NULL_SERVER"
 
+// nullSpinEnv, a duration, makes the null server spin that long on the CPU
+// for each decision (diagnostics: -floor-spin).
+const nullSpinEnv = "GATEHOUSE_BENCH_NULL_SPIN"
+
 // serveNull is the null server; it returns only on failure.
 func serveNull(addr string) error {
 	answer := []byte(`{"result":true}`)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("{}")) })
+	spin, _ := time.ParseDuration(os.Getenv(nullSpinEnv))
 	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		for t := time.Now(); time.Since(t) < spin; {
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(answer)
 	})
@@ -34,7 +42,7 @@ func serveNull(addr string) error {
 }
 
 // runFloor measures the open loop of the allow mix against the null server.
-func runFloor(ctx context.Context, p plan, w *workload, runDir string, env []string, nice int, logf func(string, ...any)) (*phaseResult, error) {
+func runFloor(ctx context.Context, p plan, w *workload, runDir string, env []string, spin time.Duration, nice int, logf func(string, ...any)) (*phaseResult, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -44,12 +52,12 @@ func runFloor(ctx context.Context, p plan, w *workload, runDir string, env []str
 		return nil, err
 	}
 	name, args := atNormalPriority(nice, self, nil)
-	srv, err := startServer(ctx, "null", addr, filepath.Join(runDir, "null.log"), name, args, append(env, nullServerEnv+"="+addr))
+	srv, err := startServer(ctx, "null", addr, filepath.Join(runDir, "null.log"), name, args, append(env, nullServerEnv+"="+addr, nullSpinEnv+"="+spin.String()))
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	logf("floor: the allow-mix open loop against a null server on %s", addr)
+	logf("floor: the allow-mix open loop against a null server on %s (spinning %s per decision)", addr, spin)
 	meter := startCPU(srv.cmd.Process.Pid)
 	r, err := openLoop(ctx, addr, w.open, p.Rate, p.OpenConns, p.Grace, p.Timeout)
 	r.ServerCPU, r.GeneratorCPU = meter.stop()

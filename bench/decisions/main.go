@@ -52,10 +52,12 @@ type config struct {
 	profile bool
 	// batchRequests overrides plan.SeqRequests when > 0.
 	batchRequests int
-	keep          bool
-	users         int
-	rate          int64
-	conns         int
+	// floorSpin is CPU the null server burns per decision (diagnostics).
+	floorSpin time.Duration
+	keep      bool
+	users     int
+	rate      int64
+	conns     int
 	// Diagnostics, not for the report: skip OPA, and extra environment
 	// for gatehouse (e.g. GODEBUG=gctrace=1, into gatehouse.log).
 	noOPA        bool
@@ -140,6 +142,7 @@ func main() {
 	only := flag.String("only", strings.Join(allScenarios, ","), "comma-separated scenarios to run, of: "+strings.Join(allScenarios, ", "))
 	flag.BoolVar(&c.profile, "profile", false, "take a CPU profile of gatehouse (pprof, up to 10 s) during the allow-mix open loop (without the allow mix: from the start of the FilterTables phase), into .cache/bench/")
 	flag.IntVar(&c.batchRequests, "batch-requests", 0, "measured FilterTables and batchColumnMasks requests (default 30; -quick 5)")
+	flag.DurationVar(&c.floorSpin, "floor-spin", 0, "diagnostics: the floor's null server spins this long on the CPU per decision (e.g. 90us, a decision's CPU), to tell CPU load from the rest")
 	flag.BoolVar(&c.keep, "keep", false, "keep the run's store, data.json and policies under .cache/bench/run-<time>/")
 	flag.IntVar(&c.users, "users", 100_000, "directory users (groups: a tenth as many); -quick sets 1,000")
 	flag.Int64Var(&c.rate, "rate", 5000, "open-loop rate, requests per second")
@@ -330,7 +333,7 @@ func run(ctx context.Context, c config) (err error) {
 
 	// The floor, first: what the open loop costs before any decision.
 	if c.only[scAllow] {
-		if res.Floor, err = runFloor(ctx, p, w, runDir, env, res.GeneratorNice, logf); err != nil {
+		if res.Floor, err = runFloor(ctx, p, w, runDir, env, c.floorSpin, res.GeneratorNice, logf); err != nil {
 			return err
 		}
 	}
