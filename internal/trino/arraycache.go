@@ -48,7 +48,11 @@ type arrayHead struct {
 }
 
 const (
-	arrayCacheMaxBytes = 32 << 20 // bytes of all kept arrays: forty 10,000-table batches
+	// arrayCacheMaxBytes bounds the bytes of all kept arrays: five batches of
+	// 10,000 tables. What they hold is larger: ~1 kB of AST per table item,
+	// mostly shared with itemCache, but an array keeps its items alive after
+	// itemCache has let them go, so the worst case is some 50 MB of heap.
+	arrayCacheMaxBytes = 4 << 20
 	arrayHeadBytes     = 256      // an array is looked up by its first bytes; shorter ones are not kept
 )
 
