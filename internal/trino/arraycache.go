@@ -53,7 +53,7 @@ const (
 	// mostly shared with itemCache, but an array keeps its items alive after
 	// itemCache has let them go, so the worst case is some 50 MB of heap.
 	arrayCacheMaxBytes = 4 << 20
-	arrayHeadBytes     = 256      // an array is looked up by its first bytes; shorter ones are not kept
+	arrayHeadBytes     = 256 // an array is looked up by its first bytes; shorter ones are not kept
 )
 
 // arrayCacheMinBytes is the size from which arrays are kept: smaller ones are
