@@ -35,6 +35,7 @@ type Config struct {
 	PoliciesDir         string
 	PolicyWatch         bool
 	MaxRequestBytes     int64
+	BatchSplitItems     int // batch-endpoint requests with at least this many items are evaluated in parts; 0: never
 	AllowedServiceUsers []string
 	ImpersonationMode   string
 	PolicyExemptUsers   []string
@@ -129,6 +130,15 @@ var options = []option{
 				return fmt.Errorf("must be a whole number of bytes, at least 1024")
 			}
 			c.MaxRequestBytes = n
+			return nil
+		}},
+	{name: "batch-split-items", def: "4096", help: "batch-endpoint requests with at least this many items are evaluated in parts on all cores (each item is decided on its own, as Trino's contract says); 0 turns it off for policies that look across items",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n == 1 {
+				return fmt.Errorf("must be 0 (off) or a whole number of items, at least 2")
+			}
+			c.BatchSplitItems = n
 			return nil
 		}},
 	{name: "impersonation-allowed-service-users", def: "", help: "comma-separated Trino users who may impersonate anyone active without IMPERSONATE_USER",

@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	authorizer.SetSyncTrigger(func(username string) { s.syncer.Trigger(username) })
 
 	mux := http.NewServeMux()
-	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).Register(mux)
+	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).SplitBatchesFrom(cfg.BatchSplitItems).Register(mux)
 	mux.Handle("/api/v1/", rest.New(s.admin, s.log).Handler())
 	mux.HandleFunc("GET /health", s.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))

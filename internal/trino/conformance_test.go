@@ -241,7 +241,8 @@ type confEnv struct {
 }
 
 // startConformanceServer starts gatehouse as f asks and applies its setup.
-func startConformanceServer(t *testing.T, f *confFile) *confEnv {
+// More options (opts) apply after f's.
+func startConformanceServer(t *testing.T, f *confFile, opts ...func(*config.Config)) *confEnv {
 	t.Helper()
 	dir := servertest.PoliciesDir()
 	if f.Server.Rules == "fixture" {
@@ -253,6 +254,9 @@ func startConformanceServer(t *testing.T, f *confFile) *confEnv {
 		c.PolicyExemptUsers = f.Server.PolicyExemptUsers
 		if f.Server.MaxRequestBytes > 0 {
 			c.MaxRequestBytes = f.Server.MaxRequestBytes
+		}
+		for _, o := range opts {
+			o(c)
 		}
 	})
 	env := &confEnv{srv: srv, policiesDir: dir, settings: f.Server}

@@ -25,9 +25,10 @@ const DefaultMaxBodyBytes = 16 << 20
 // Handler serves /v1/data/trino/{allow,batch,rowFilters,columnMask,batchColumnMasks}
 // and the generic /v1/data/{path} of OPA's Data API.
 type Handler struct {
-	authz    *authz.Authorizer
-	log      *slog.Logger
-	maxBytes int64
+	authz      *authz.Authorizer
+	log        *slog.Logger
+	maxBytes   int64
+	splitItems int // batch size from which the batch endpoint evaluates in parts (parts.go); ≤ 0: never
 }
 
 // NewHandler returns the decision handler. maxBytes ≤ 0 means the default.
@@ -35,7 +36,14 @@ func NewHandler(a *authz.Authorizer, log *slog.Logger, maxBytes int64) *Handler 
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBodyBytes
 	}
-	return &Handler{authz: a, log: log, maxBytes: maxBytes}
+	return &Handler{authz: a, log: log, maxBytes: maxBytes, splitItems: DefaultBatchSplitItems}
+}
+
+// SplitBatchesFrom sets the batch size from which the batch endpoint
+// evaluates in parts (parts.go); 0 turns that off. It returns h.
+func (h *Handler) SplitBatchesFrom(items int) *Handler {
+	h.splitItems = items
+	return h
 }
 
 // Register mounts the endpoints on mux.
@@ -180,6 +188,15 @@ func (h *Handler) decide(ctx context.Context, endpoint string, req *Request, d *
 		// An operation we do not know is denied, not guessed at.
 		d.Result, d.Rule = authz.ResultUnknown, "unknown operation: denied"
 		return nothing(endpoint), nil
+	}
+	if parts := h.batchParts(endpoint, req, n); parts > 1 {
+		idx, err := h.evalBatchInParts(ctx, req, n, parts)
+		if err != nil {
+			return nil, err
+		}
+		d.Kept = len(idx)
+		d.Result = batchOutcome(len(idx), n)
+		return encodeIndices(idx), nil
 	}
 	v, defined, err := h.authz.EvalValue(ctx, endpoint, req.Input)
 	if err != nil {
