@@ -136,8 +136,16 @@ func (c *arrayCache) checked(arr *ast.Array, kind string) bool {
 }
 
 // markChecked records that arr's items are well formed for kind (nothing if
-// arr is not kept).
+// arr is not kept). Every batch request comes here: the write lock is taken
+// only for a kept array not yet marked.
 func (c *arrayCache) markChecked(arr *ast.Array, kind string) {
+	c.mu.RLock()
+	k, ok := c.byArray[arr]
+	done := ok && k.checked[kind]
+	c.mu.RUnlock()
+	if !ok || done {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.byArray[arr]; ok {
