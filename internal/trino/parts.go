@@ -20,6 +20,13 @@ import (
 // its part starts. Policies that break that contract must turn this off
 // (batch-split-items 0). FilterColumns (one table, its columns as the items)
 // and batchColumnMasks are never split.
+//
+// Each part is its own query, in its own read transaction: a directory write
+// that commits while a batch is being evaluated may be seen by one part and
+// not by another. Every item is still decided on a directory state that held
+// during the request, as it would be were Trino to ask item by item; the
+// decision cache is keyed by the generation read before the first part, so
+// such an answer is not kept past the write.
 
 // DefaultBatchSplitItems is the batch size from which the batch endpoint
 // evaluates in parts: below it the goroutines cost more than they save.
