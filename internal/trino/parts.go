@@ -2,6 +2,7 @@ package trino
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 
@@ -53,6 +54,10 @@ func (h *Handler) evalBatchInParts(ctx context.Context, req *Request, n, parts i
 	if !ok {
 		return nil, bad("input.action must be an object")
 	}
+	// The first part to fail cancels the others: the answer is an error
+	// whatever they find.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	kept := make([][]int, parts)
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
@@ -63,11 +68,13 @@ func (h *Handler) evalBatchInParts(ctx context.Context, req *Request, n, parts i
 			v, defined, err := h.authz.EvalValue(ctx, EndpointBatch, part)
 			if err != nil {
 				errs[k] = err
+				cancel()
 				return
 			}
 			idx, err := batchAnswer(v, defined, hi-lo)
 			if err != nil {
 				errs[k] = &policyAnswerError{err}
+				cancel()
 				return
 			}
 			for i := range idx {
@@ -77,11 +84,19 @@ func (h *Handler) evalBatchInParts(ctx context.Context, req *Request, n, parts i
 		})
 	}
 	wg.Wait()
+	// The error reported is the first one that is not a cancellation
+	// caused by another part's failure.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled)) {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
 	total := 0
 	for k := range parts {
-		if errs[k] != nil {
-			return nil, errs[k]
-		}
 		total += len(kept[k])
 	}
 	out := make([]int, 0, total)
