@@ -41,6 +41,9 @@ type phaseResult struct {
 	// ServerCPU and GeneratorCPU are the cores each used during the phase.
 	ServerCPU    float64 `json:"server_cpu_cores"`
 	GeneratorCPU float64 `json:"generator_cpu_cores"`
+	// Server is what gatehouse's own /metrics counted during the phase
+	// (allow-mix open loop only; see servermetrics.go).
+	Server *serverSide `json:"server_side,omitempty"`
 
 	digests []uint64 // per request index: the answer's digest, 0 when none
 }

@@ -45,11 +45,12 @@ import (
 
 // config is what the flags say.
 type config struct {
-	write   string
-	quick   bool
-	scale   float64
-	only    map[string]bool
-	profile bool
+	write         string
+	generatorNice int
+	quick         bool
+	scale         float64
+	only          map[string]bool
+	profile       bool
 	// batchRequests overrides plan.SeqRequests when > 0.
 	batchRequests int
 	// floorSpin is CPU the null server burns per decision (diagnostics).
@@ -148,6 +149,7 @@ func main() {
 	flag.Int64Var(&c.rate, "rate", 5000, "open-loop rate, requests per second")
 	flag.IntVar(&c.conns, "conns", 8, "closed-loop connections (concurrent queries), the same for both servers")
 	flag.BoolVar(&c.noOPA, "no-opa", false, "diagnostics: run gatehouse only (no side by side; do not -write)")
+	flag.IntVar(&c.generatorNice, "generator-nice", generatorNice, "the generator's nice (root only to go below 0); the servers run at 0")
 	gEnv := flag.String("gatehouse-env", "", "diagnostics: extra NAME=value pairs, space-separated, for gatehouse's environment (e.g. GODEBUG=gctrace=1; see the run's gatehouse.log with -keep)")
 	flag.Parse()
 	c.gatehouseEnv = strings.Fields(*gEnv)
@@ -328,7 +330,7 @@ func run(ctx context.Context, c config) (err error) {
 	// from ~1.2 ms to ~0.1 ms at p99 (5,000 req/s against a trivial
 	// server), and it no longer wakes idle threads for every request.
 	runtime.GOMAXPROCS(1)
-	res.GeneratorNice = raisePriority()
+	res.GeneratorNice = raisePriority(c.generatorNice)
 	logf("generator at nice %d, servers at 0", res.GeneratorNice)
 
 	// The floor, first: what the open loop costs before any decision.

@@ -20,10 +20,10 @@ import (
 
 const generatorNice = -20
 
-// raisePriority sets every thread of the harness to generatorNice (Linux
+// raisePriority sets every thread of the harness to nice (Linux
 // applies nice per thread; threads made later inherit their creator's) and
 // returns the nice the harness now runs at.
-func raisePriority() int {
+func raisePriority(nice int) int {
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return currentNice()
@@ -33,7 +33,7 @@ func raisePriority() int {
 		if err != nil {
 			continue
 		}
-		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, generatorNice); err != nil {
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
 			return currentNice() // not allowed (not root): everything stays at the same priority
 		}
 	}

@@ -286,6 +286,9 @@ func renderReport(r *results) string {
 	if len(lags) > 0 {
 		notes = append(notes, "The generator's own lateness in the allow-mix open loop (due time → released to a connection: timer and scheduling error, part of the latencies above): "+strings.Join(lags, "; ")+".")
 	}
+	if p := ph(g, phAllowOpen); p != nil && p.Server != nil {
+		notes = append(notes, "Counted by gatehouse itself over the allow-mix open loop (its /metrics before and after; decisions timed from the read body to the encoded answer): "+p.Server.brief()+".")
+	}
 	for _, t := range []struct {
 		name string
 		tr   *targetResult

@@ -118,10 +118,25 @@ func runScenarios(ctx context.Context, srv *server, w *workload, p plan, only ma
 		if prof != nil {
 			prof.start(p.profileSeconds())
 		}
+		var before serverMetrics
+		if srv.name == "gatehouse" {
+			if before, err = scrapeMetrics(srv.addr); err != nil {
+				return tr, fmt.Errorf("gatehouse /metrics: %w", err)
+			}
+		}
 		measure()
 		r, err = openLoop(ctx, srv.addr, w.open, p.Rate, p.OpenConns, p.Grace, p.Timeout)
 		if prof != nil {
 			tr.Profile = prof.wait()
+		}
+		if before != nil && err == nil {
+			after, serr := scrapeMetrics(srv.addr)
+			if serr != nil {
+				return tr, fmt.Errorf("gatehouse /metrics: %w", serr)
+			}
+			side := diffMetrics(before, after)
+			r.Server = &side
+			say("open loop, counted by gatehouse itself: %s", side.brief())
 		}
 		if err := keep(phAllowOpen, r, err); err != nil {
 			return tr, err
