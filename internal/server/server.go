@@ -53,10 +53,14 @@ type Server struct {
 	syncer   *userinfo.Syncer
 
 	httpLn, grpcLn net.Listener
-	httpSrv        *http.Server
-	debugLn        net.Listener // pprof, when debug-addr is set
-	grpcSrv        *grpc.Server
-	health         *health.Server
+	front          *front
+	// decisionCtx is what decisions run under; cancelled when a shutdown
+	// stops waiting for them.
+	decisionCtx   context.Context
+	stopDecisions context.CancelFunc
+	debugLn       net.Listener // pprof, when debug-addr is set
+	grpcSrv       *grpc.Server
+	health        *health.Server
 }
 
 // Option configures a Server.
@@ -119,7 +123,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 			<-ahead // do not close the store under the reader
 		}
 	}()
-	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Scheduler latency (go_sched_latencies_seconds: how long goroutines
+	// wait to run) and GC pauses beside the decision durations tell an
+	// operator whether a slow decision was the policy or a starved process.
+	s.registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler, collectors.MetricsGC)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := authz.NewMetrics(s.registry)
 	cache := authz.NewDecisionCache(cfg.DecisionCacheSize, 64<<10)
 	if s.engine, err = policy.New(ctx, cfg.PoliciesDir, policy.WithLogger(s.log), policy.WithReloadHook(metrics.PolicyReloaded),
@@ -157,16 +165,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	authorizer.SetSyncTrigger(func(username string) { s.syncer.Trigger(username) })
 
 	mux := http.NewServeMux()
-	trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).SplitBatchesFrom(cfg.BatchSplitItems).Register(mux)
+	decisions := trino.NewHandler(authorizer, s.log, cfg.MaxRequestBytes).SplitBatchesFrom(cfg.BatchSplitItems)
+	decisions.Register(mux) // the front serves these itself; the ServeMux keeps them for completeness and tests
 	mux.Handle("/api/v1/", rest.New(s.admin, s.log).Handler())
 	mux.HandleFunc("GET /health", s.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	s.httpSrv = &http.Server{
-		Handler:           s.instrument(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	s.decisionCtx, s.stopDecisions = context.WithCancel(context.Background())
+	s.front = newFront(decisions, mux, newHTTPMetrics(s.registry), max(decisions.MaxBodyBytes(), rest.MaxBodyBytes), s.log, s.decisionCtx)
 
 	s.grpcSrv = grpc.NewServer(grpc.ChainUnaryInterceptor(grpcadmin.UnaryInterceptor(s.admin)))
 	grpcadmin.Register(s.grpcSrv, s.admin)
@@ -227,7 +232,7 @@ func (s *Server) Admin() *admin.Service { return s.admin }
 func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() {
-		if err := s.httpSrv.Serve(s.httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.front.srv.Serve(s.httpLn); err != nil {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()
@@ -276,9 +281,10 @@ func (s *Server) Run(ctx context.Context) error {
 			s.grpcSrv.Stop()
 		}
 	}()
-	if err := s.httpSrv.Shutdown(sctx); err != nil {
+	if err := s.front.srv.ShutdownWithContext(sctx); err != nil {
 		s.log.Warn("http shutdown incomplete", "err", err)
 	}
+	s.stopDecisions()
 	wg.Wait()
 	stopSync()
 	<-syncerDone      // its syncs write to the store, closed below
@@ -338,17 +344,49 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
-// instrument counts and times every HTTP request by its route pattern (never
-// by raw path, which would put usernames into label values).
-func (s *Server) instrument(next http.Handler) http.Handler {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
-	}, []string{"route", "method", "code"})
-	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
-		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-	}, []string{"route"})
-	s.registry.MustRegister(requests, duration)
+// httpMetrics counts and times every HTTP request by its route pattern
+// (never by raw path, which would put usernames into label values).
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// The decision endpoints' series, looked up once: fasthttp serves
+	// them without the ServeMux (front.go), under the same route names.
+	decisionOK       map[string]prometheus.Counter
+	decisionDuration map[string]prometheus.Observer
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		decisionOK: map[string]prometheus.Counter{}, decisionDuration: map[string]prometheus.Observer{},
+	}
+	reg.MustRegister(m.requests, m.duration)
+	for path, ep := range trino.EntryPaths() {
+		route := "POST " + path // the ServeMux pattern trino.Handler.Register uses
+		m.decisionOK[ep] = m.requests.WithLabelValues(route, http.MethodPost, "200")
+		m.decisionDuration[ep] = m.duration.WithLabelValues(route)
+	}
+	return m
+}
+
+// observeDecision records a decision endpoint's request.
+func (m *httpMetrics) observeDecision(endpoint string, code int, d time.Duration) {
+	if code == http.StatusOK {
+		m.decisionOK[endpoint].Inc()
+	} else {
+		m.requests.WithLabelValues("POST /v1/data/"+policy.Package+"/"+endpoint, http.MethodPost, strconv.Itoa(code)).Inc()
+	}
+	m.decisionDuration[endpoint].Observe(d.Seconds())
+}
+
+// instrument wraps the ServeMux's handler with the same counts.
+func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -357,8 +395,8 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
-		duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
+		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
 

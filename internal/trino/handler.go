@@ -62,12 +62,14 @@ func (h *Handler) failClosed(next http.HandlerFunc) http.HandlerFunc {
 		defer func() {
 			if p := recover(); p != nil {
 				h.log.Error("panic on the decision path; answering 500", "path", r.URL.Path, "panic", p)
-				writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "gatehouse could not decide (internal error)"})
+				writeAnswer(w, http.StatusInternalServerError, panicAnswer)
 			}
 		}()
 		next(w, r)
 	}
 }
+
+var panicAnswer = errorJSON("internal_error", "gatehouse could not decide (internal error)")
 
 // errorBody is OPA's error shape, which Trino logs when it fails a query.
 type errorBody struct {
@@ -75,14 +77,24 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// errorJSON is an errorBody encoded, with the newline json.Encoder ends it with.
+func errorJSON(code, message string) []byte {
+	b, err := json.Marshal(errorBody{code, message})
+	if err != nil { // two strings always encode
+		panic(err)
+	}
+	return append(b, '\n')
 }
 
-func writeResult(w http.ResponseWriter, b []byte) {
+func writeJSON(w http.ResponseWriter, status int, v errorBody) {
+	writeAnswer(w, status, errorJSON(v.Code, v.Message))
+}
+
+func writeResult(w http.ResponseWriter, b []byte) { writeAnswer(w, http.StatusOK, b) }
+
+func writeAnswer(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
@@ -111,20 +123,43 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 }
 
 func (h *Handler) badInput(w http.ResponseWriter, err error) {
+	status, out := h.badInputAnswer(err)
+	writeAnswer(w, status, out)
+}
+
+// badInputAnswer is the 400 (or 413) for a body that cannot be decided on.
+func (h *Handler) badInputAnswer(err error) (int, []byte) {
 	switch {
 	case errors.Is(err, errTooLarge):
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{"request_too_large", fmt.Sprintf("request body is larger than %d bytes", h.maxBytes)})
+		return http.StatusRequestEntityTooLarge, h.TooLarge()
 	default:
 		var br *BadRequest
 		if errors.As(err, &br) {
-			writeJSON(w, http.StatusBadRequest, errorBody{"invalid_parameter", br.Msg})
-			return
+			return http.StatusBadRequest, errorJSON("invalid_parameter", br.Msg)
 		}
-		writeJSON(w, http.StatusBadRequest, errorBody{"invalid_parameter", "could not read request body"})
+		return http.StatusBadRequest, errorJSON("invalid_parameter", "could not read request body")
 	}
 }
 
-// serveEntry answers one Trino decision.
+// TooLarge is the 413 answer's body for a request over the size limit.
+func (h *Handler) TooLarge() []byte {
+	return errorJSON("request_too_large", fmt.Sprintf("request body is larger than %d bytes", h.maxBytes))
+}
+
+// MaxBodyBytes is the largest decision request body accepted.
+func (h *Handler) MaxBodyBytes() int64 { return h.maxBytes }
+
+// EntryPaths maps each Trino endpoint's path (POST /v1/data/trino/<ep>) to
+// the endpoint name Serve takes.
+func EntryPaths() map[string]string {
+	m := make(map[string]string, len(policy.EntryPoints))
+	for _, ep := range policy.EntryPoints {
+		m["/v1/data/"+policy.Package+"/"+ep] = ep
+	}
+	return m
+}
+
+// serveEntry answers one Trino decision over net/http.
 func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := time.Now()
 	body, err := h.readBody(r)
@@ -132,33 +167,53 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint st
 		h.badInput(w, err)
 		return
 	}
+	status, out := h.answer(r.Context(), endpoint, body, start)
+	writeAnswer(w, status, out)
+}
+
+// Serve answers one Trino decision whose body an HTTP front end has already
+// read (and will not reuse: body is kept by the caches): the status and
+// the JSON answer. A panic is a 500, as with failClosed.
+func (h *Handler) Serve(ctx context.Context, endpoint string, body []byte) (status int, out []byte) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic on the decision path; answering 500", "endpoint", endpoint, "panic", p)
+			status, out = http.StatusInternalServerError, panicAnswer
+		}
+	}()
+	if int64(len(body)) > h.maxBytes {
+		return h.badInputAnswer(errTooLarge)
+	}
+	return h.answer(ctx, endpoint, body, start)
+}
+
+// answer decides on body, timed from start.
+func (h *Handler) answer(ctx context.Context, endpoint string, body []byte, start time.Time) (int, []byte) {
 	if out, d, ok := h.authz.Cached(endpoint, body); ok {
 		d.Duration = time.Since(start)
 		h.authz.Record(d)
-		writeResult(w, out)
-		return
+		return http.StatusOK, out
 	}
 	gen := h.authz.Generation() // before evaluating: see authz.DecisionCache
 	req, err := Decode(body, endpoint)
 	if err != nil {
-		h.badInput(w, err)
-		return
+		return h.badInputAnswer(err)
 	}
 	d := authz.Decision{Endpoint: endpoint, Operation: req.Operation, User: req.User, QueryID: req.QueryID,
 		Resource: req.Describe(), Target: req.Target()}
-	out, err := h.decide(r.Context(), endpoint, req, &d)
+	out, err := h.decide(ctx, endpoint, req, &d)
 	d.Duration = time.Since(start)
 	if err != nil {
 		d.Result, d.Error = authz.ResultError, err.Error()
 		h.authz.Record(d)
 		h.log.Error("decision failed; answering 500 so Trino fails the query", "endpoint", endpoint,
 			"operation", req.Operation, "user", req.User, "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{"internal_error", "gatehouse could not decide: " + publicMessage(err)})
-		return
+		return http.StatusInternalServerError, errorJSON("internal_error", "gatehouse could not decide: "+publicMessage(err))
 	}
 	h.authz.Record(d)
 	h.authz.Remember(gen, endpoint, body, out, d)
-	writeResult(w, out)
+	return http.StatusOK, out
 }
 
 // publicMessage keeps internal detail out of answers while saying enough.
