@@ -3,19 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
-// The floor: the allow mix's open loop against a null server, a Go net/http
-// server that reads each body and answers {"result":true} without looking at
-// it, started like the measured servers (same priority, its own process).
-// Its latency is what the generator, the loopback and the machine's
-// scheduling cost before any decision is made: a server's p99 cannot be
-// expected below it in the same run.
+// The floor: the allow mix's open loop against a null server that reads
+// each body and answers {"result":true} without looking at it, started like
+// the measured servers (same priority, its own process). It is a fasthttp
+// server, as gatehouse's decision endpoints are (internal/server/front.go).
+// Its latency is what the generator, the loopback, the HTTP library and the
+// machine's scheduling cost before any decision is made: a server's p99
+// cannot be expected below it in the same run.
 
 // nullServerEnv makes the harness binary serve as the null server on the
 // address it holds instead of running (the harness re-executes itself).
@@ -28,17 +30,23 @@ const nullSpinEnv = "GATEHOUSE_BENCH_NULL_SPIN"
 // serveNull is the null server; it returns only on failure.
 func serveNull(addr string) error {
 	answer := []byte(`{"result":true}`)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("{}")) })
 	spin, _ := time.ParseDuration(os.Getenv(nullSpinEnv))
-	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+	srv := &fasthttp.Server{NoDefaultServerHeader: true, Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		if ctx.IsGet() && string(ctx.Path()) == "/health" {
+			ctx.SetBodyString("{}")
+			return
+		}
+		if !ctx.IsPost() {
+			ctx.SetStatusCode(http.StatusMethodNotAllowed)
+			return
+		}
+		_ = ctx.PostBody()
 		for t := time.Now(); time.Since(t) < spin; {
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(answer)
-	})
-	return http.ListenAndServe(addr, mux)
+		ctx.SetBody(answer)
+	}}
+	return srv.ListenAndServe(addr)
 }
 
 // runFloor measures the open loop of the allow mix against the null server.
