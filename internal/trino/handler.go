@@ -172,8 +172,8 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, endpoint st
 }
 
 // Serve answers one Trino decision whose body an HTTP front end has already
-// read (and will not reuse: body is kept by the caches): the status and
-// the JSON answer. A panic is a 500, as with failClosed.
+// read and will not reuse (body may be kept): the status and the JSON
+// answer. A panic is a 500, as with failClosed.
 func (h *Handler) Serve(ctx context.Context, endpoint string, body []byte) (status int, out []byte) {
 	start := time.Now()
 	defer func() {
