@@ -351,6 +351,7 @@ type httpMetrics struct {
 	duration *prometheus.HistogramVec
 	// The decision endpoints' series, looked up once: fasthttp serves
 	// them without the ServeMux (front.go), under the same route names.
+	decisionRoute    map[string]string // by endpoint
 	decisionOK       map[string]prometheus.Counter
 	decisionDuration map[string]prometheus.Observer
 }
@@ -364,11 +365,12 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "gatehouse_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
-		decisionOK: map[string]prometheus.Counter{}, decisionDuration: map[string]prometheus.Observer{},
+		decisionRoute: map[string]string{}, decisionOK: map[string]prometheus.Counter{}, decisionDuration: map[string]prometheus.Observer{},
 	}
 	reg.MustRegister(m.requests, m.duration)
 	for path, ep := range trino.EntryPaths() {
 		route := "POST " + path // the ServeMux pattern trino.Handler.Register uses
+		m.decisionRoute[ep] = route
 		m.decisionOK[ep] = m.requests.WithLabelValues(route, http.MethodPost, "200")
 		m.decisionDuration[ep] = m.duration.WithLabelValues(route)
 	}
@@ -380,7 +382,7 @@ func (m *httpMetrics) observeDecision(endpoint string, code int, d time.Duration
 	if code == http.StatusOK {
 		m.decisionOK[endpoint].Inc()
 	} else {
-		m.requests.WithLabelValues("POST /v1/data/"+policy.Package+"/"+endpoint, http.MethodPost, strconv.Itoa(code)).Inc()
+		m.requests.WithLabelValues(m.decisionRoute[endpoint], http.MethodPost, strconv.Itoa(code)).Inc()
 	}
 	m.decisionDuration[endpoint].Observe(d.Seconds())
 }

@@ -48,8 +48,8 @@ func (h *Handler) SplitBatchesFrom(items int) *Handler {
 
 // Register mounts the endpoints on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	for _, ep := range policy.EntryPoints {
-		mux.HandleFunc("POST /v1/data/"+policy.Package+"/"+ep, h.failClosed(func(w http.ResponseWriter, r *http.Request) { h.serveEntry(w, r, ep) }))
+	for path, ep := range EntryPaths() {
+		mux.HandleFunc("POST "+path, h.failClosed(func(w http.ResponseWriter, r *http.Request) { h.serveEntry(w, r, ep) }))
 	}
 	mux.HandleFunc("POST /v1/data/{path...}", h.failClosed(h.serveData))
 }
