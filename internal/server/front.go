@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/gatehouse-authz/gatehouse/internal/trino"
 )
@@ -31,7 +30,7 @@ import (
 // Only the Trino decision endpoints are served by fasthttp directly. Every
 // other route (admin REST API, /health, /metrics, OPA's generic Data API,
 // wrong methods and unknown paths) goes to the same net/http ServeMux as
-// before, through fasthttpadaptor, so its behaviour is net/http's.
+// before, through netHTTPHandler (bridge.go), so its behaviour is net/http's.
 
 // frontLimits are the listener's bounds, as net/http's were.
 const (
@@ -57,7 +56,7 @@ type front struct {
 
 func newFront(h *trino.Handler, mux http.Handler, m *httpMetrics, maxBody int64, log *slog.Logger, base context.Context) *front {
 	f := &front{decisions: trino.EntryPaths(), trino: h, metrics: m, base: base}
-	f.fallback = fasthttpadaptor.NewFastHTTPHandler(m.instrument(mux))
+	f.fallback = netHTTPHandler(m.instrument(mux), base, log)
 	f.srv = &fasthttp.Server{
 		Handler:                       f.serve,
 		ErrorHandler:                  f.protocolError,
