@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +49,7 @@ type Directory struct {
 	// user-info sync ever tried them. Refreshes hold mu and then idx.
 	idx struct {
 		sync.RWMutex
-		owners   map[string][]string // trinoUsers key → usernames holding it, sorted
+		owners   ownerIndex // trinoUsers key → usernames holding it
 		users    map[string]userIndex
 		syncable map[string]bool // IAM ids with a user-info endpoint
 	}
@@ -110,7 +109,7 @@ func (d *Directory) Run(ctx context.Context, interval time.Duration) {
 // NewDirectory returns a Directory; call Load before serving.
 func NewDirectory(st store.Store, engine *policy.Engine, settings Settings, log *slog.Logger) *Directory {
 	d := &Directory{store: st, engine: engine, settings: settings, trinoOf: map[string]string{}, log: log}
-	d.idx.owners, d.idx.users, d.idx.syncable = map[string][]string{}, map[string]userIndex{}, map[string]bool{}
+	d.idx.owners, d.idx.users, d.idx.syncable = newOwnerIndex(0), map[string]userIndex{}, map[string]bool{}
 	return d
 }
 
@@ -135,8 +134,8 @@ func (d *Directory) UnsyncedUser(trinoName string) (string, bool) {
 	d.idx.RLock()
 	defer d.idx.RUnlock()
 	username := strings.ToLower(trinoName)
-	if owners := d.idx.owners[trinoKey(d.settings, trinoName)]; len(owners) > 0 {
-		username = owners[0]
+	if holder, ok := d.idx.owners.holder(trinoKey(d.settings, trinoName)); ok {
+		username = holder
 	}
 	u, ok := d.idx.users[username]
 	return username, ok && !u.disabled && !u.everSynced && d.idx.syncable[u.iam]
@@ -154,30 +153,6 @@ func trinoKey(st Settings, name string) string {
 
 func indexOf(u *directory.User) userIndex {
 	return userIndex{iam: u.IAM, disabled: u.Disabled, everSynced: u.Sync != nil && u.Sync.LastSyncAt != nil}
-}
-
-// addOwner and dropOwner keep owners[key] sorted; owners[key][0] is the one
-// trinoUsers maps key to. Two users share a key only when case-insensitive
-// matching folds names written before it was turned on (admin refuses new
-// clashes): the smallest username wins, the same in a full load and an
-// incremental refresh, and the load warns.
-func addOwner(owners map[string][]string, key, username string) {
-	held := owners[key]
-	if i, found := slices.BinarySearch(held, username); !found {
-		owners[key] = slices.Insert(held, i, username)
-	}
-}
-
-func dropOwner(owners map[string][]string, key, username string) {
-	held := owners[key]
-	if i, found := slices.BinarySearch(held, username); found {
-		held = slices.Delete(held, i, i+1)
-	}
-	if len(held) == 0 {
-		delete(owners, key)
-	} else {
-		owners[key] = held
-	}
 }
 
 func syncableIAMs(iams []directory.IAM) map[string]bool {
@@ -242,11 +217,9 @@ func (d *Directory) LoadSnapshot(ctx context.Context, ahead *ReadAhead) error {
 	d.idx.owners, d.idx.users, d.idx.syncable = snap.owners, snap.users, snap.syncable
 	d.anySyncable.Store(len(snap.syncable) > 0)
 	d.idx.Unlock()
-	for key, owners := range snap.owners {
-		if len(owners) > 1 {
-			d.log.Warn("several users have the same Trino name once case is ignored; it resolves to the first",
-				"trinoName", key, "users", owners)
-		}
+	for key, owners := range snap.owners.clash {
+		d.log.Warn("several users have the same Trino name once case is ignored; it resolves to the first",
+			"trinoName", key, "users", owners)
 	}
 	err = d.engine.Transact(ctx, func(s storage.Store, txn storage.Transaction) error {
 		return s.Write(ctx, txn, storage.AddOp, storage.Path{policy.DirectoryKey}, snap.goRoot)
@@ -356,7 +329,7 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 	}
 	for name, st := range us {
 		if old, ok := d.trinoOf[name]; ok {
-			dropOwner(d.idx.owners, old, name)
+			d.idx.owners.drop(old, name)
 			delete(d.trinoOf, name)
 			keys[old] = ""
 		}
@@ -367,15 +340,13 @@ func (d *Directory) Apply(ctx context.Context, recs []audit.Record) error {
 		d.idx.users[name] = indexOf(&st.u)
 		if tn := trinoName(&st.u); tn != "" {
 			key := trinoKey(d.settings, tn)
-			addOwner(d.idx.owners, key, name)
+			d.idx.owners.add(key, name)
 			d.trinoOf[name] = key
 			keys[key] = ""
 		}
 	}
 	for key := range keys {
-		if owners := d.idx.owners[key]; len(owners) > 0 {
-			keys[key] = owners[0]
-		}
+		keys[key], _ = d.idx.owners.holder(key)
 	}
 	d.idx.Unlock()
 
@@ -495,6 +466,17 @@ type interner struct{ m map[string]*ast.Term }
 
 func newInterner() *interner { return &interner{m: map[string]*ast.Term{}} }
 
+// name is s, or an equal string met before: each user row read from the
+// store carries its own copy of its identity provider's id, and the index
+// keeps one per user otherwise.
+func (in *interner) name(s string) string {
+	if t, ok := in.m[s]; ok {
+		return string(t.Value.(ast.String))
+	}
+	in.m[s] = ast.StringTerm(s)
+	return s
+}
+
 func (in *interner) str(s string) *ast.Term {
 	if in == nil || in.m == nil {
 		return ast.StringTerm(s)
@@ -610,7 +592,7 @@ type fullSnapshot struct {
 	goRoot   map[string]any // as Go values, the form the engine's store keeps
 	rev      int64
 	trinoOf  map[string]string
-	owners   map[string][]string
+	owners   ownerIndex
 	users    map[string]userIndex
 	syncable map[string]bool
 }
@@ -651,7 +633,7 @@ func DirectoryValue(users []directory.User, groups []directory.Group, settings S
 // user's AST is then converted as soon as it is built, so that a large
 // directory is never held in both forms.
 func buildSnapshot(users []directory.User, groups []directory.Group, iams []directory.IAM, settings Settings, rev int64, asGo bool) fullSnapshot {
-	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: map[string][]string{},
+	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: newOwnerIndex(len(users)),
 		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
 	in := newInterner()
 	var usersObj ast.Object
@@ -668,16 +650,18 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 		} else {
 			usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
 		}
-		snap.users[u.Email] = indexOf(u)
+		ix := indexOf(u)
+		ix.iam = in.name(ix.iam)
+		snap.users[u.Email] = ix
 		if name := trinoName(u); name != "" {
 			key := trinoKey(settings, name)
-			addOwner(snap.owners, key, u.Email)
+			snap.owners.add(key, u.Email)
 			snap.trinoOf[u.Email] = key
 		}
 	}
-	trino := ast.NewObjectWithCapacity(len(snap.owners))
-	for key, owners := range snap.owners {
-		trino.Insert(in.str(key), in.str(owners[0]))
+	trino := ast.NewObjectWithCapacity(len(snap.owners.first))
+	for key, holder := range snap.owners.first {
+		trino.Insert(in.str(key), in.str(holder))
 	}
 	if asGo {
 		groupsGo := make(map[string]any, len(groups))
