@@ -11,8 +11,9 @@ package policy
 // to any data it cannot see statically, no `with`, no non-deterministic
 // built-in, anywhere in the rules they depend on — evaluates each once, and
 // compiles the bundle again with each such rule replaced by its value (a
-// literal, see foldedRule). The files on disk are not changed: stock OPA and
-// `opa test` evaluate them as written.
+// literal, see foldedRule; put in after compiling, see foldPlaceholder). The
+// files on disk are not changed: stock OPA and `opa test` evaluate them as
+// written.
 //
 // The answers are those of the unfolded bundle by construction (the value is
 // what OPA computes for that rule on every query, since nothing it reads can
@@ -25,6 +26,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -147,7 +149,7 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 				continue // another definition of a folded rule
 			}
 			done[key] = true
-			rules = append(rules, foldedRule(mc, r, values.Get(ast.StringTerm(key))))
+			rules = append(rules, foldedRule(mc, r, foldPlaceholder))
 		}
 		mc.Rules = rules
 		folded[name] = mc
@@ -156,12 +158,132 @@ func (e *Engine) fold(ctx context.Context, c *ast.Compiler, modules map[string]*
 	if fc.Compile(folded); fc.Failed() {
 		return nil, nil, fmt.Errorf("folded modules do not compile: %w", fc.Errors)
 	}
+	if err := setFoldedValues(fc, values, done); err != nil {
+		return nil, nil, err
+	}
 	foldedNames := make([]string, 0, len(done))
 	for k := range done {
 		foldedNames = append(foldedNames, k)
 	}
 	sort.Strings(foldedNames)
 	return fc, foldedNames, nil
+}
+
+// foldPlaceholder stands for a folded value while the folded modules compile.
+//
+// The values are what the folded bundle is made of (rules on 1,000 tables:
+// ~25,000 distinct terms), and compiling them as literals leaves them as
+// trees of several copies' worth of terms, each stage rewriting its own and
+// the rule index keeping another: ~350,000 objects that live as long as the
+// bundle and that every garbage collection marks while decisions wait. So
+// the modules are compiled with this in their place, and setFoldedValues
+// then puts each value in, its identical parts shared (termSharer). The
+// compiler does nothing with a ground head value but carry it: the rule
+// graph follows references (a value has none), the index keeps the head
+// value only to tell rules of one path with different values apart (a
+// folded rule is the only rule of its path), and early exit is decided when
+// a query runs, from the rule's value then.
+var foldPlaceholder = ast.StringTerm("gatehouse: folded value")
+
+// setFoldedValues puts the values of the folded rules (by path) into c in
+// place of foldPlaceholder.
+func setFoldedValues(c *ast.Compiler, values ast.Object, folded map[string]bool) error {
+	var s termSharer
+	n := 0
+	for _, m := range c.Modules {
+		for _, r := range m.Rules {
+			if len(r.Head.Args) > 0 || len(r.Head.Ref()) != 1 {
+				continue
+			}
+			key := m.Package.Path.Extend(r.Head.Ref()).String()
+			if !folded[key] {
+				continue
+			}
+			v := values.Get(ast.StringTerm(key))
+			if v == nil || r.Head.Value == nil || !r.Head.Value.Equal(foldPlaceholder) {
+				return fmt.Errorf("folded rule %s compiled to %v, not the placeholder", key, r.Head.Value)
+			}
+			r.Head.Value = &ast.Term{Value: s.share(v).Value, Location: r.Head.Value.Location}
+			n++
+		}
+	}
+	if n != len(folded) {
+		return fmt.Errorf("%d folded rules compiled, of %d", n, len(folded))
+	}
+	return nil
+}
+
+// termSharer hash-conses ground values: share returns a term identical to
+// t (the same JSON, number spellings included: OPA's Equal holds 1 equal to
+// 1.0) built of the first identical parts it was given: every "hive", every
+// ["SELECT"], every rule object listed under several tables is one term.
+// Shared terms are safe here because nothing mutates a compiled rule's
+// value: evaluation only reads it. Each part is known by a signature of its
+// kind and its own parts' ids.
+type termSharer struct {
+	ids   map[*ast.Term]int
+	terms map[string]*ast.Term
+	sig   []byte
+}
+
+func (s *termSharer) share(t *ast.Term) *ast.Term {
+	if s.ids == nil {
+		s.ids, s.terms = map[*ast.Term]int{}, map[string]*ast.Term{}
+	}
+	var parts []*ast.Term
+	sig := s.sig[:0]
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		parts = make([]*ast.Term, v.Len())
+		for i := range parts {
+			parts[i] = s.share(v.Elem(i))
+		}
+		sig = append(sig, 'a')
+	case ast.Object:
+		parts = make([]*ast.Term, 0, 2*v.Len())
+		v.Foreach(func(k, x *ast.Term) { parts = append(parts, s.share(k), s.share(x)) })
+		sig = append(sig, 'o')
+	case ast.Set:
+		parts = make([]*ast.Term, 0, v.Len())
+		v.Foreach(func(x *ast.Term) { parts = append(parts, s.share(x)) })
+		sig = append(sig, 'e')
+	case ast.String:
+		sig = append(append(sig, 's'), v...)
+	case ast.Number:
+		sig = append(append(sig, 'n'), v...)
+	case ast.Boolean:
+		sig = strconv.AppendBool(append(sig, 'b'), bool(v))
+	case ast.Null:
+		sig = append(sig, 'z')
+	default:
+		return t // not a value: evaluation results never are
+	}
+	// (the children's calls above are done with s.sig before it is reused)
+	for _, p := range parts {
+		sig = strconv.AppendInt(append(sig, ','), int64(s.ids[p]), 10)
+	}
+	s.sig = sig
+	if x, ok := s.terms[string(sig)]; ok {
+		return x
+	}
+	var out *ast.Term
+	switch t.Value.(type) {
+	case *ast.Array:
+		out = ast.NewTerm(ast.NewArray(parts...))
+	case ast.Object:
+		items := make([][2]*ast.Term, len(parts)/2)
+		for i := range items {
+			items[i] = [2]*ast.Term{parts[2*i], parts[2*i+1]}
+		}
+		out = ast.NewTerm(ast.NewObject(items...))
+	case ast.Set:
+		out = ast.NewTerm(ast.NewSet(parts...))
+	default:
+		out = ast.NewTerm(t.Value)
+	}
+	s.ids[out] = len(s.ids) + 1
+	s.terms[string(sig)] = out
+	return out
 }
 
 // foldedRule is `name := value`, at the location of the rule it replaces.

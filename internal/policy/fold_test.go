@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 const foldBundle = `package trino
@@ -239,5 +240,65 @@ unrelated := count(data.allowed)
 	}
 	if _, _, err := evalPrepared(context.Background(), pq, nil, nil); err == nil {
 		t.Error("after_conflict evaluated without the conflict error")
+	}
+}
+
+// Folded values share their identical parts, and stay exactly what they
+// were: 1 and 1.0 are Equal in OPA but written differently.
+func TestTermSharerSharesOnlyIdenticalParts(t *testing.T) {
+	in := ast.MustParseTerm(`{"a": [1, 1.0, "x", {"k": ["SELECT"]}, {1, 2}], "b": [{"k": ["SELECT"]}, ["SELECT"], {2, 1}], "c": {"k": ["SELECT"]}, "d": [true, null, "1", false]}`)
+	var s termSharer
+	out := s.share(in)
+	if out.String() != in.String() || !out.Equal(in) {
+		t.Fatalf("shared value differs:\n%v\n%v", out, in)
+	}
+	obj := out.Value.(ast.Object)
+	a, b := obj.Get(ast.StringTerm("a")).Value.(*ast.Array), obj.Get(ast.StringTerm("b")).Value.(*ast.Array)
+	c := obj.Get(ast.StringTerm("c"))
+	if a.Elem(3) != c || b.Elem(0) != c {
+		t.Errorf("equal objects not shared")
+	}
+	if b.Elem(1) != c.Value.(ast.Object).Get(ast.StringTerm("k")) {
+		t.Errorf("equal arrays not shared")
+	}
+	if a.Elem(4) != b.Elem(2) {
+		t.Errorf("equal sets not shared")
+	}
+	if a.Elem(0) == a.Elem(1) || a.Elem(0).String() != "1" || a.Elem(1).String() != "1.0" {
+		t.Errorf("1 and 1.0 merged: %v %v", a.Elem(0), a.Elem(1))
+	}
+	if again := s.share(in); again != out {
+		t.Errorf("sharing the same value twice gave two terms")
+	}
+}
+
+// Every folded rule ends up with its value, not the placeholder it was
+// compiled with, and the value is the one OPA computes for the rule.
+func TestFoldedRulesHoldTheirValues(t *testing.T) {
+	e := foldedEngine(t, foldBundle, `{"allowed": ["alice", "bob"], "levels": {"a": 1, "b": 1.0}}`)
+	b := e.current()
+	if len(b.foldedNames) == 0 {
+		t.Fatal("nothing folded")
+	}
+	unfolded := foldedEngine(t, foldBundle, `{"allowed": ["alice", "bob"], "levels": {"a": 1, "b": 1.0}}`, WithoutFolding())
+	ctx := context.Background()
+	txn, err := unfolded.store.NewTransaction(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unfolded.store.Abort(ctx, txn)
+	for _, name := range b.foldedNames {
+		ref := ast.MustParseRef(name)
+		rules := b.compiler.GetRulesExact(ref)
+		if len(rules) != 1 {
+			t.Fatalf("%s: %d rules", name, len(rules))
+		}
+		want, err := evalRef(ctx, unfolded.current().compiler, unfolded.store, txn, topdown.NewVirtualCache(), ref)
+		if err != nil || want == nil {
+			t.Fatalf("%s unfolded: %v, %v", name, want, err)
+		}
+		if got := rules[0].Head.Value; got.String() != want.String() {
+			t.Errorf("%s folded to %v, OPA computes %v", name, got, want)
+		}
 	}
 }
