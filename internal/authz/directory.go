@@ -17,6 +17,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
 
+	"github.com/gatehouse-authz/gatehouse/internal/arena"
 	"github.com/gatehouse-authz/gatehouse/internal/audit"
 	"github.com/gatehouse-authz/gatehouse/internal/directory"
 	"github.com/gatehouse-authz/gatehouse/internal/policy"
@@ -636,17 +637,26 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: newOwnerIndex(len(users)),
 		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
 	in := newInterner()
+	// The strings the snapshot keeps (usernames, Trino names, packed
+	// records) go into an arena, and the policy data points into one slice
+	// of records per collection: see internal/arena and policy.Packer.
+	strs := &arena.Strings{}
+	packer := policy.Packer{Arena: strs}
 	var usersObj ast.Object
 	var usersGo map[string]any
+	var userRecs []policy.Packed
 	if asGo {
 		usersGo = make(map[string]any, len(users))
+		userRecs = make([]policy.Packed, len(users))
 	} else {
 		usersObj = ast.NewObjectWithCapacity(len(users))
 	}
 	for i := range users {
 		u := &users[i]
+		u.Email = strs.String(u.Email)
 		if asGo {
-			usersGo[u.Email] = policy.Pack(in.user(u))
+			userRecs[i] = packer.Pack(in.user(u))
+			usersGo[u.Email] = &userRecs[i]
 		} else {
 			usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
 		}
@@ -654,28 +664,38 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 		ix.iam = in.name(ix.iam)
 		snap.users[u.Email] = ix
 		if name := trinoName(u); name != "" {
-			key := trinoKey(settings, name)
+			key := strs.String(trinoKey(settings, name))
 			snap.owners.add(key, u.Email)
 			snap.trinoOf[u.Email] = key
 		}
 	}
-	trino := ast.NewObjectWithCapacity(len(snap.owners.first))
-	for key, holder := range snap.owners.first {
-		trino.Insert(in.str(key), in.str(holder))
-	}
 	if asGo {
+		trinoRecs := make([]policy.Packed, len(snap.owners.first))
+		trinoGo := make(map[string]any, len(snap.owners.first))
+		i := 0
+		for key, holder := range snap.owners.first {
+			trinoRecs[i] = packer.Pack(ast.String(holder))
+			trinoGo[key] = &trinoRecs[i]
+			i++
+		}
+		groupRecs := make([]policy.Packed, len(groups))
 		groupsGo := make(map[string]any, len(groups))
 		for i := range groups {
-			groupsGo[groups[i].Name] = policy.Pack(in.group(&groups[i]))
+			groupRecs[i] = packer.Pack(in.group(&groups[i]))
+			groupsGo[strs.String(groups[i].Name)] = &groupRecs[i]
 		}
 		snap.goRoot = map[string]any{
 			"users":      usersGo,
-			"trinoUsers": goValue(trino),
+			"trinoUsers": trinoGo,
 			"groups":     groupsGo,
 			"settings":   goValue(settingsValue(settings)),
 			"revision":   goValue(ast.IntNumberTerm(int(rev)).Value),
 		}
 		return snap
+	}
+	trino := ast.NewObjectWithCapacity(len(snap.owners.first))
+	for key, holder := range snap.owners.first {
+		trino.Insert(in.str(key), in.str(holder))
 	}
 	groupsObj := ast.NewObjectWithCapacity(len(groups))
 	for i := range groups {

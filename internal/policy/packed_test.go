@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/gatehouse-authz/gatehouse/internal/arena"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -48,10 +49,15 @@ func TestDataStoreReadsRecords(t *testing.T) {
 	ctx := context.Background()
 	s := dataStore{inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(false))}
 	alice := ast.MustParseTerm(`{"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}`).Value
+	// A snapshot's bulk build keeps records as *Packed into a slice, their
+	// text in an arena; records written later are Packed. Both read alike.
+	pk := Packer{Arena: &arena.Strings{}}
+	recs := []Packed{pk.Pack(ast.MustParseTerm(`{"email": "bob"}`).Value), pk.Pack(ast.String("alice"))}
 	root := map[string]any{
-		"users":    map[string]any{"alice": Pack(alice)},
-		"groups":   map[string]any{},
-		"settings": map[string]any{"impersonation": map[string]any{"mode": "session"}},
+		"users":      map[string]any{"alice": Pack(alice), "bob": &recs[0]},
+		"trinoUsers": map[string]any{"al": &recs[1]},
+		"groups":     map[string]any{},
+		"settings":   map[string]any{"impersonation": map[string]any{"mode": "session"}},
 	}
 	write := func(path storage.Path, v any) error {
 		return storage.Txn(ctx, s, storage.WriteParams, func(txn storage.Transaction) error {
@@ -74,6 +80,10 @@ func TestDataStoreReadsRecords(t *testing.T) {
 	if err := write(storage.Path{DirectoryKey, "groups", "eng"}, ast.MustParseTerm(`{"members": ["alice"]}`).Value); err != nil {
 		t.Fatal(err)
 	}
+	// So is a Trino name's holder, written as a string.
+	if err := write(storage.Path{DirectoryKey, "trinoUsers", "bo"}, ast.String("bob")); err != nil {
+		t.Fatal(err)
+	}
 	raw, _ := storage.ReadOne(ctx, s.Store, storage.Path{DirectoryKey, "groups", "eng"})
 	if _, ok := raw.(Packed); !ok {
 		t.Fatalf("groups/eng kept as %T, want Packed", raw)
@@ -87,11 +97,16 @@ func TestDataStoreReadsRecords(t *testing.T) {
 		{[]string{DirectoryKey, "users", "alice", "attributes", "region"}, `["EMEA"]`},
 		{[]string{DirectoryKey, "users", "alice", "groups", "2"}, ""},
 		{[]string{DirectoryKey, "users", "alice", "nope"}, ""},
-		{[]string{DirectoryKey, "users", "bob"}, ""},
+		{[]string{DirectoryKey, "users", "carol"}, ""},
 		{[]string{DirectoryKey, "groups", "eng", "members"}, `["alice"]`},
-		{[]string{DirectoryKey, "users"}, `{"alice": {"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}}`},
+		{[]string{DirectoryKey, "users", "bob"}, `{"email": "bob"}`},
+		{[]string{DirectoryKey, "users", "bob", "email"}, `"bob"`},
+		{[]string{DirectoryKey, "trinoUsers", "al"}, `"alice"`},
+		{[]string{DirectoryKey, "trinoUsers", "al", "x"}, ""},
+		{[]string{DirectoryKey, "trinoUsers", "bo"}, `"bob"`},
+		{[]string{DirectoryKey, "users"}, `{"alice": {"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}, "bob": {"email": "bob"}}`},
 		{[]string{DirectoryKey, "settings", "impersonation", "mode"}, `"session"`},
-		{[]string{}, `{"gatehouse": {"users": {"alice": {"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}}, "groups": {"eng": {"members": ["alice"]}}, "settings": {"impersonation": {"mode": "session"}}}}`},
+		{[]string{}, `{"gatehouse": {"users": {"alice": {"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}, "bob": {"email": "bob"}}, "trinoUsers": {"al": "alice", "bo": "bob"}, "groups": {"eng": {"members": ["alice"]}}, "settings": {"impersonation": {"mode": "session"}}}}`},
 	} {
 		got, err := read(c.path...)
 		if c.want == "" {
