@@ -42,10 +42,13 @@ import (
 const (
 	memoShards = 16
 	// Identities kept, over all shards: Trino asks a dozen questions per
-	// query within a second or so, and 2,048 covers a busy cluster's active
-	// users; each one kept is live heap every collection marks (8,192 kept
-	// ~100 MB more under a load of ever-new users).
-	memoSubjects = 2048
+	// query within a second or so, and 512 covers a busy cluster's active
+	// users. Each one kept is some hundred live objects every collection
+	// marks while decisions wait: under a load of ever-new users (issue 7's
+	// allow mix draws each query's user from 100,000) 2,048 kept up to
+	// ~300,000 objects that were never asked for again once their query
+	// was done (8,192 kept ~100 MB more).
+	memoSubjects = 512
 	memoEntries  = 512 // results kept per identity
 )
 
