@@ -637,17 +637,14 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 	snap := fullSnapshot{rev: rev, trinoOf: make(map[string]string, len(users)), owners: newOwnerIndex(len(users)),
 		users: make(map[string]userIndex, len(users)), syncable: syncableIAMs(iams)}
 	in := newInterner()
-	// The strings the snapshot keeps (usernames, Trino names, packed
-	// records) go into an arena, and the policy data points into one slice
-	// of records per collection: see internal/arena and policy.Packer.
+	// The strings the indexes keep (usernames, Trino names) go into an
+	// arena, and the policy data's collections into pointer-free tables:
+	// see internal/arena and policy.Collection.
 	strs := &arena.Strings{}
-	packer := policy.Packer{Arena: strs}
 	var usersObj ast.Object
-	var usersGo map[string]any
-	var userRecs []policy.Packed
+	var usersGo *policy.CollectionBuilder
 	if asGo {
-		usersGo = make(map[string]any, len(users))
-		userRecs = make([]policy.Packed, len(users))
+		usersGo = policy.NewCollectionBuilder(len(users))
 	} else {
 		usersObj = ast.NewObjectWithCapacity(len(users))
 	}
@@ -655,8 +652,7 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 		u := &users[i]
 		u.Email = strs.String(u.Email)
 		if asGo {
-			userRecs[i] = packer.Pack(in.user(u))
-			usersGo[u.Email] = &userRecs[i]
+			usersGo.Add(u.Email, in.user(u))
 		} else {
 			usersObj.Insert(in.str(u.Email), ast.NewTerm(in.user(u)))
 		}
@@ -670,24 +666,18 @@ func buildSnapshot(users []directory.User, groups []directory.Group, iams []dire
 		}
 	}
 	if asGo {
-		trinoRecs := make([]policy.Packed, len(snap.owners.first))
-		trinoGo := make(map[string]any, len(snap.owners.first))
-		i := 0
+		trinoGo := policy.NewCollectionBuilder(len(snap.owners.first))
 		for key, holder := range snap.owners.first {
-			trinoRecs[i] = packer.Pack(ast.String(holder))
-			trinoGo[key] = &trinoRecs[i]
-			i++
+			trinoGo.Add(key, ast.String(holder))
 		}
-		groupRecs := make([]policy.Packed, len(groups))
-		groupsGo := make(map[string]any, len(groups))
+		groupsGo := policy.NewCollectionBuilder(len(groups))
 		for i := range groups {
-			groupRecs[i] = packer.Pack(in.group(&groups[i]))
-			groupsGo[strs.String(groups[i].Name)] = &groupRecs[i]
+			groupsGo.Add(groups[i].Name, in.group(&groups[i]))
 		}
 		snap.goRoot = map[string]any{
-			"users":      usersGo,
-			"trinoUsers": trinoGo,
-			"groups":     groupsGo,
+			"users":      usersGo.Build(),
+			"trinoUsers": trinoGo.Build(),
+			"groups":     groupsGo.Build(),
 			"settings":   goValue(settingsValue(settings)),
 			"revision":   goValue(ast.IntNumberTerm(int(rev)).Value),
 		}

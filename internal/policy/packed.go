@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gatehouse-authz/gatehouse/internal/arena"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
 )
@@ -46,31 +45,10 @@ type Packed string
 // and non-string object keys as their Rego text, as in a JSON export.
 func Pack(v ast.Value) Packed { return Packed(appendJSON(nil, v)) }
 
-// Packer packs the records of a whole snapshot with their text in an arena
-// (see internal/arena): a few large blocks instead of an object per record.
-type Packer struct {
-	Arena *arena.Strings
-	buf   []byte
-}
-
-// Pack is Pack(v) with the text in the arena.
-func (p *Packer) Pack(v ast.Value) Packed {
-	p.buf = appendJSON(p.buf[:0], v)
-	return Packed(p.Arena.Bytes(p.buf))
-}
-
-// asRecord returns v as a packed record. The store holds a record as a
-// Packed, or, as a snapshot is built, as a *Packed into one slice per
-// collection: a Packed in an interface is a 16-byte allocation of its own,
-// 100,000 more objects for the collector, where a pointer is stored as is.
+// asRecord returns v as a packed record, if it is one.
 func asRecord(v any) (Packed, bool) {
-	switch x := v.(type) {
-	case Packed:
-		return x, true
-	case *Packed:
-		return *x, true
-	}
-	return "", false
+	p, ok := v.(Packed)
+	return p, ok
 }
 
 // isRecordPath says whether path names a record (or lies inside one).
@@ -102,6 +80,19 @@ func holdsRecords(path storage.Path) bool {
 type dataStore struct{ storage.Store }
 
 func (s dataStore) Read(ctx context.Context, txn storage.Transaction, path storage.Path) (any, error) {
+	if isRecordPath(path) {
+		if c, ok := s.collection(ctx, txn, path[:packedDepth-1]); ok {
+			rec, found := c.Get(path[packedDepth-1])
+			if !found {
+				return nil, notFound(path)
+			}
+			x, err := rec.value()
+			if err != nil || len(path) == packedDepth {
+				return x, err
+			}
+			return descend(x, path[packedDepth:], notFound(path))
+		}
+	}
 	v, err := s.Store.Read(ctx, txn, path)
 	switch {
 	case err == nil && len(path) == packedDepth && isRecordPath(path):
@@ -127,10 +118,44 @@ func (s dataStore) Read(ctx context.Context, txn storage.Transaction, path stora
 	return v, err
 }
 
+// collection is the Collection stored at path, if one is.
+func (s dataStore) collection(ctx context.Context, txn storage.Transaction, path storage.Path) (Collection, bool) {
+	v, err := s.Store.Read(ctx, txn, path)
+	c, ok := v.(Collection)
+	return c, err == nil && ok
+}
+
+// notFound is the error the in-memory store gives for a missing document.
+func notFound(path storage.Path) error {
+	return &storage.Error{Code: storage.NotFoundErr, Message: path.String() + ": document does not exist"}
+}
+
 func (s dataStore) Write(ctx context.Context, txn storage.Transaction, op storage.PatchOp, path storage.Path, value any) error {
 	switch {
 	case len(path) > packedDepth && isRecordPath(path):
 		return fmt.Errorf("write %v: a directory record is written whole (at %v)", path, path[:packedDepth])
+	case len(path) == packedDepth && isRecordPath(path):
+		// A record of a Collection: the collection is replaced by a new
+		// one, which the transaction commits or drops like any value.
+		c, ok := s.collection(ctx, txn, path[:packedDepth-1])
+		if !ok {
+			break
+		}
+		key := path[packedDepth-1]
+		if op == storage.RemoveOp {
+			next, had := c.Without(key)
+			if !had {
+				return notFound(path)
+			}
+			return s.Store.Write(ctx, txn, storage.AddOp, path[:packedDepth-1], next)
+		}
+		p, err := packValue(value)
+		if err != nil {
+			return fmt.Errorf("write %v: %w", path, err)
+		}
+		return s.Store.Write(ctx, txn, storage.AddOp, path[:packedDepth-1], c.With(key, p))
+	}
+	switch {
 	case op == storage.RemoveOp:
 	case len(path) == packedDepth && isRecordPath(path):
 		p, err := packValue(value)
@@ -237,6 +262,11 @@ func packedAlready(m map[string]any, depth int) bool {
 			if _, ok := e.(ast.Value); ok {
 				return false
 			}
+		case depth == 1:
+			if _, ok := e.(Collection); ok {
+				continue
+			}
+			fallthrough
 		default:
 			sub, ok := e.(map[string]any)
 			if !ok || !packedAlready(sub, depth+1) {
@@ -260,6 +290,8 @@ func containsPacked(v any) bool {
 		return true
 	}
 	switch x := v.(type) {
+	case Collection:
+		return true
 	case map[string]any:
 		for _, e := range x {
 			if containsPacked(e) {
@@ -275,6 +307,21 @@ func toAST(v any) (ast.Value, error) {
 		return p.value()
 	}
 	switch x := v.(type) {
+	case Collection:
+		items := make([][2]*ast.Term, 0, x.Len())
+		var err error
+		x.Range(func(key string, rec Packed) bool {
+			var e ast.Value
+			if e, err = rec.value(); err != nil {
+				return false
+			}
+			items = append(items, ast.Item(ast.StringTerm(key), ast.NewTerm(e)))
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		return ast.NewObject(items...), nil
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/gatehouse-authz/gatehouse/internal/arena"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -49,13 +48,13 @@ func TestDataStoreReadsRecords(t *testing.T) {
 	ctx := context.Background()
 	s := dataStore{inmem.NewFromObjectWithOpts(map[string]any{}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(false))}
 	alice := ast.MustParseTerm(`{"email": "alice", "groups": ["eng", "ops"], "attributes": {"region": ["EMEA"]}}`).Value
-	// A snapshot's bulk build keeps records as *Packed into a slice, their
-	// text in an arena; records written later are Packed. Both read alike.
-	pk := Packer{Arena: &arena.Strings{}}
-	recs := []Packed{pk.Pack(ast.MustParseTerm(`{"email": "bob"}`).Value), pk.Pack(ast.String("alice"))}
+	// A collection is a map of records, or (as a snapshot is built) a
+	// Collection. Both read alike.
+	trino := NewCollectionBuilder(1)
+	trino.Add("al", ast.String("alice"))
 	root := map[string]any{
-		"users":      map[string]any{"alice": Pack(alice), "bob": &recs[0]},
-		"trinoUsers": map[string]any{"al": &recs[1]},
+		"users":      map[string]any{"alice": Pack(alice), "bob": Pack(ast.MustParseTerm(`{"email": "bob"}`).Value)},
+		"trinoUsers": trino.Build(),
 		"groups":     map[string]any{},
 		"settings":   map[string]any{"impersonation": map[string]any{"mode": "session"}},
 	}
