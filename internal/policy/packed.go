@@ -76,7 +76,9 @@ func holdsRecords(path storage.Path) bool {
 // It keeps Go values, not OPA AST: OPA's AST object recomputes its hash over
 // every element when one is replaced, so replacing one user of a 100,000-user
 // data.gatehouse.users took ~35 ms, during which the commit holds every
-// decision off. A Go map replaces an entry in O(1).
+// decision off. A collection is a Go map of records, or, as the directory
+// snapshot builds it, a Collection (collection.go): one value whose records
+// are read and written here, by key, through the store's transactions.
 type dataStore struct{ storage.Store }
 
 func (s dataStore) Read(ctx context.Context, txn storage.Transaction, path storage.Path) (any, error) {
