@@ -45,12 +45,6 @@ type Packed string
 // and non-string object keys as their Rego text, as in a JSON export.
 func Pack(v ast.Value) Packed { return Packed(appendJSON(nil, v)) }
 
-// asRecord returns v as a packed record, if it is one.
-func asRecord(v any) (Packed, bool) {
-	p, ok := v.(Packed)
-	return p, ok
-}
-
 // isRecordPath says whether path names a record (or lies inside one).
 func isRecordPath(path storage.Path) bool {
 	return len(path) >= packedDepth && path[0] == DirectoryKey && packedCollections[path[1]]
@@ -98,7 +92,7 @@ func (s dataStore) Read(ctx context.Context, txn storage.Transaction, path stora
 	v, err := s.Store.Read(ctx, txn, path)
 	switch {
 	case err == nil && len(path) == packedDepth && isRecordPath(path):
-		if p, ok := asRecord(v); ok {
+		if p, ok := v.(Packed); ok {
 			return p.value()
 		}
 		return v, nil
@@ -107,7 +101,7 @@ func (s dataStore) Read(ctx context.Context, txn storage.Transaction, path stora
 	case err != nil && storage.IsNotFound(err) && len(path) > packedDepth && isRecordPath(path):
 		// A path inside a record: the in-memory store stops at the record.
 		rec, rerr := s.Store.Read(ctx, txn, path[:packedDepth])
-		p, ok := asRecord(rec)
+		p, ok := rec.(Packed)
 		if rerr != nil || !ok {
 			return nil, err
 		}
@@ -185,7 +179,7 @@ func (s dataStore) Write(ctx context.Context, txn storage.Transaction, op storag
 
 // packValue packs one record given as a Packed, AST or Go value.
 func packValue(v any) (Packed, error) {
-	if p, ok := asRecord(v); ok {
+	if p, ok := v.(Packed); ok {
 		return p, nil
 	}
 	switch v := v.(type) {
@@ -241,7 +235,7 @@ func packBelow(v any, depth int) (any, error) {
 			if a, ok := e.(ast.Value); ok {
 				m[k], err = ast.JSON(a)
 			}
-		} else if _, done := asRecord(e); !done || depth+1 != packedDepth {
+		} else if _, done := e.(Packed); !done || depth+1 != packedDepth {
 			m[k], err = packBelow(e, depth+1)
 		}
 		if err != nil {
@@ -257,7 +251,7 @@ func packedAlready(m map[string]any, depth int) bool {
 	for k, e := range m {
 		switch {
 		case depth+1 == packedDepth:
-			if _, ok := asRecord(e); !ok {
+			if _, ok := e.(Packed); !ok {
 				return false
 			}
 		case depth == 0 && k != DirectoryKey || depth == 1 && !packedCollections[k]:
@@ -288,7 +282,7 @@ func unpackAll(v any) (any, error) {
 }
 
 func containsPacked(v any) bool {
-	if _, ok := asRecord(v); ok {
+	if _, ok := v.(Packed); ok {
 		return true
 	}
 	switch x := v.(type) {
@@ -305,7 +299,7 @@ func containsPacked(v any) bool {
 }
 
 func toAST(v any) (ast.Value, error) {
-	if p, ok := asRecord(v); ok {
+	if p, ok := v.(Packed); ok {
 		return p.value()
 	}
 	switch x := v.(type) {
