@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -33,6 +34,8 @@ over the file.`,
 			return err
 		}
 		log := newLogger(cfg)
+		procs := setServeProcs(getenv, cfg.Procs)
+		log.Debug("Go Ps set", "GOMAXPROCS", procs, "cpus", runtime.NumCPU())
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		srv, err := server.New(ctx, cfg, server.WithLogger(log))

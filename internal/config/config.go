@@ -44,6 +44,7 @@ type Config struct {
 	AuditBuffer         int
 	DecisionCacheSize   int
 	MemoryLimit         int64 // soft limit for the Go heap, bytes; 0: none
+	Procs               int   // Go Ps (GOMAXPROCS) for serve; 0: auto (see internal/cli/procs.go)
 
 	// The user-info sync (internal/userinfo).
 	UserInfoSyncInterval    time.Duration // 0: no periodic sync
@@ -121,6 +122,19 @@ var options = []option{
 				return fmt.Errorf("must be 0 or a size of at least 64MiB, e.g. 768MiB or 2GiB")
 			}
 			c.MemoryLimit = n
+			return nil
+		}},
+	{name: "procs", def: "auto", help: "how many threads run Go code at once (Go's GOMAXPROCS; GOMAXPROCS, when set, wins). auto: the usable cores plus 2, so that a thread the kernel pauses for another process does not hold up the decisions queued behind it; under a CPU quota smaller than the cores, Go's own figure for the quota",
+		set: func(c *Config, v string) error {
+			if v == "auto" {
+				c.Procs = 0
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1024 {
+				return fmt.Errorf("must be auto or a whole number from 1 to 1024")
+			}
+			c.Procs = n
 			return nil
 		}},
 	{name: "max-request-bytes", def: "16777216", help: "largest decision request body accepted; larger ones get 413",

@@ -130,3 +130,22 @@ func TestMemoryLimitSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestProcs(t *testing.T) {
+	for v, want := range map[string]int{"auto": 0, "1": 1, "4": 4, "1024": 1024} {
+		c, err := load(t, []string{"--procs", v}, nil)
+		if err != nil || c.Procs != want {
+			t.Errorf("--procs %s: %d, %v; want %d", v, c.Procs, err, want)
+		}
+	}
+	c, err := load(t, nil, nil)
+	if err != nil || c.Procs != 0 {
+		t.Fatalf("default procs: %d, %v; want 0 (auto)", c.Procs, err)
+	}
+	for _, v := range []string{"0", "-2", "1025", "two"} {
+		_, err := load(t, nil, map[string]string{"GATEHOUSE_PROCS": v})
+		if err == nil || !strings.Contains(err.Error(), "procs (from env GATEHOUSE_PROCS)") {
+			t.Errorf("GATEHOUSE_PROCS=%q: %v; want an error naming the option", v, err)
+		}
+	}
+}

@@ -34,12 +34,13 @@ import (
 const DefaultBatchSplitItems = 4096
 
 // batchParts is how many parts a batch of n items on endpoint is evaluated in
-// (1: in one go). Each part has at least half the threshold's items.
+// (1: in one go). Each part has at least half the threshold's items, and
+// there are no more parts than cores (serve may run more Ps than cores).
 func (h *Handler) batchParts(endpoint string, req *Request, n int) int {
 	if endpoint != EndpointBatch || h.splitItems <= 0 || n < h.splitItems || req.Operation == "FilterColumns" || req.FilterResources == nil {
 		return 1
 	}
-	return max(2, min(runtime.GOMAXPROCS(0), 2*n/h.splitItems))
+	return max(2, min(runtime.GOMAXPROCS(0), runtime.NumCPU(), 2*n/h.splitItems))
 }
 
 // evalBatchInParts evaluates the batch endpoint for req's n items in parts
