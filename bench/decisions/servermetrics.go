@@ -21,7 +21,9 @@ import (
 //   - go_sched_latencies_seconds: how long runnable goroutines waited for
 //     a P (Go's scheduler, which waits for the OS's);
 //   - go_gc_cycles_total_gc_cycles_total and go_gc_heap_allocs_bytes_total:
-//     collections during the loop and bytes allocated per decision.
+//     collections during the loop and bytes allocated per decision;
+//   - go_sched_gomaxprocs_threads: the Ps gatehouse ran with (its procs
+//     option), a gauge read after the loop.
 //
 // (OPA's /metrics has neither histogram in the same form, so this is
 // reported for gatehouse only.)
@@ -37,6 +39,7 @@ var scrapedSeries = []string{
 	"go_sched_latencies_seconds_count",
 	"go_gc_cycles_total_gc_cycles_total",
 	"go_gc_heap_allocs_bytes_total",
+	"go_sched_gomaxprocs_threads",
 }
 
 func scrapeMetrics(addr string) (serverMetrics, error) {
@@ -144,6 +147,7 @@ type serverSide struct {
 	SchedWithin    []bucketShare `json:"sched_latency_within"`
 	GCCycles       int64         `json:"gc_cycles"`
 	AllocPerReq    float64       `json:"alloc_bytes_per_decision"`
+	Procs          int           `json:"gomaxprocs"` // after the loop; 0 when not exported
 }
 
 // diffMetrics turns two scrapes into a serverSide.
@@ -153,6 +157,7 @@ func diffMetrics(before, after serverMetrics) serverSide {
 		Decisions:  int64(d("gatehouse_decision_duration_seconds_count")),
 		SchedWaits: int64(d("go_sched_latencies_seconds_count")),
 		GCCycles:   int64(d("go_gc_cycles_total_gc_cycles_total")),
+		Procs:      int(after["go_sched_gomaxprocs_threads"]),
 	}
 	if s.Decisions > 0 {
 		s.AllocPerReq = d("go_gc_heap_allocs_bytes_total") / float64(s.Decisions)
@@ -203,6 +208,9 @@ func (s serverSide) brief() string {
 	}
 	if b, sh, ok := beyond(s.SchedWithin, 0.001); ok {
 		parts = append(parts, fmt.Sprintf("goroutine run waits over %s: %.3f%% of %d", fmtSeconds(b), 100*sh, s.SchedWaits))
+	}
+	if s.Procs > 0 {
+		parts = append(parts, fmt.Sprintf("%d Ps", s.Procs))
 	}
 	parts = append(parts, fmt.Sprintf("%d GC cycles", s.GCCycles), fmt.Sprintf("%.1f KiB allocated per decision", s.AllocPerReq/1024))
 	return strings.Join(parts, "; ")

@@ -30,9 +30,10 @@ go_sched_latencies_seconds_bucket{le="0.0009175039999999999"} 2990
 go_sched_latencies_seconds_count 3000
 go_gc_cycles_total_gc_cycles_total 9
 go_gc_heap_allocs_bytes_total 1.1e+07
+go_sched_gomaxprocs_threads 4
 `))
 	s := diffMetrics(before, after)
-	if s.Decisions != 1000 || s.SchedWaits != 2000 || s.GCCycles != 2 || s.AllocPerReq != 10000 {
+	if s.Decisions != 1000 || s.SchedWaits != 2000 || s.GCCycles != 2 || s.AllocPerReq != 10000 || s.Procs != 4 {
 		t.Fatalf("counts: %+v", s)
 	}
 	// 1000 decisions: 1000 ≤ 1 ms over both endpoints (990 + 10).
@@ -42,7 +43,7 @@ go_gc_heap_allocs_bytes_total 1.1e+07
 	if _, sh, _ := beyond(s.SchedWithin, 0.001); math.Abs(sh-0.005) > 1e-9 {
 		t.Fatalf("sched waits over 0.92 ms: %v", sh)
 	}
-	if line := s.brief(); !strings.Contains(line, "goroutine run waits over 918 µs: 0.500% of 2000") || !strings.Contains(line, "2 GC cycles") {
+	if line := s.brief(); !strings.Contains(line, "goroutine run waits over 918 µs: 0.500% of 2000") || !strings.Contains(line, "4 Ps; 2 GC cycles") {
 		t.Fatalf("brief: %s", line)
 	}
 }
