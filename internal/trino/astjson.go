@@ -170,16 +170,23 @@ func (p *jsonParser) skipSpace() {
 // term returns a new term holding v, from the current block.
 func (p *jsonParser) term(v ast.Value) *ast.Term {
 	if len(p.terms) == 0 {
-		n := 64
-		if len(p.data) > 64<<10 {
-			n = 1024
-		}
-		p.terms = make([]ast.Term, n)
+		p.terms = make([]ast.Term, termBlock(len(p.data)))
 	}
 	t := &p.terms[0]
 	p.terms = p.terms[1:]
 	t.Value = v
 	return t
+}
+
+// termBlock is how many terms a parser of an n-byte body allocates at a
+// time: about one per 16 bytes for a small body (a single decision's ~400
+// bytes take ~20 terms, its protocol words being shared), so that the block
+// is mostly used, up to 64, and 1,024 for bodies over 64 KiB (batches).
+func termBlock(n int) int {
+	if n > 64<<10 {
+		return 1024
+	}
+	return min(64, max(16, n/16))
 }
 
 func (p *jsonParser) value(depth int) (*ast.Term, error) {
