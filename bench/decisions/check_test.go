@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 func TestCheckAnswerAllow(t *testing.T) {
@@ -86,5 +87,23 @@ func TestCPUUnknownWhenProcFails(t *testing.T) {
 	self := startCPU(os.Getpid())
 	if srv, _ := self.stop(); srv < 0 {
 		t.Fatalf("own CPU unknown: %v", srv)
+	}
+	var p phaseResult
+	startCPU(1 << 30).stopInto(&p)
+	if p.ServerCPU != unknownCPU || p.ServerWait != unknownCPU || p.GeneratorWait != unknownCPU {
+		t.Fatalf("missing process: %+v", p)
+	}
+	if got := waits(&p); got != "n/a / n/a" {
+		t.Fatalf("waits = %q", got)
+	}
+	// The harness's own threads: readable, and never negative.
+	m = startCPU(os.Getpid())
+	time.Sleep(10 * time.Millisecond)
+	m.stopInto(&p)
+	if p.ServerWait < 0 || p.GeneratorWait < 0 || p.ServerCPU < 0 {
+		t.Fatalf("own waits unknown or negative: %+v", p)
+	}
+	if _, err := runQueueWait("self"); err != nil {
+		t.Fatal(err)
 	}
 }

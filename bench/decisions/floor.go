@@ -68,7 +68,7 @@ func runFloor(ctx context.Context, p plan, w *workload, runDir string, env []str
 	logf("floor: the allow-mix open loop against a null server on %s (spinning %s per decision)", addr, spin)
 	meter := startCPU(srv.cmd.Process.Pid)
 	r, err := openLoop(ctx, addr, w.open, p.Rate, p.OpenConns, p.Grace, p.Timeout)
-	r.ServerCPU, r.GeneratorCPU = meter.stop()
+	meter.stopInto(&r)
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}

@@ -41,6 +41,12 @@ type phaseResult struct {
 	// ServerCPU and GeneratorCPU are the cores each used during the phase.
 	ServerCPU    float64 `json:"server_cpu_cores"`
 	GeneratorCPU float64 `json:"generator_cpu_cores"`
+	// ServerWait and GeneratorWait are the time each one's threads were
+	// runnable but waiting for a core, per second of the phase (the
+	// machine's scheduling, not the server's work; unknownCPU when /proc
+	// could not tell).
+	ServerWait    float64 `json:"server_run_queue_wait"`
+	GeneratorWait float64 `json:"generator_run_queue_wait"`
 	// Server is what gatehouse's own /metrics counted during the phase
 	// (allow-mix open loop only; see servermetrics.go).
 	Server *serverSide `json:"server_side,omitempty"`

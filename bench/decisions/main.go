@@ -416,7 +416,7 @@ func runGatehouse(ctx context.Context, c config, p plan, m dirModel, w *workload
 	if c.only[scVisibility] {
 		meter := startCPU(srv.cmd.Process.Pid)
 		vr, load, err := measureVisibility(ctx, srv, token, m, w, p)
-		load.ServerCPU, load.GeneratorCPU = meter.stop()
+		meter.stopInto(&load)
 		tr.Visibility = vr
 		tr.Phases[phWritesLoaded] = &load
 		if err != nil {

@@ -140,11 +140,14 @@ func renderReport(r *results) string {
 	pf("  same open loop, first, against a null server (fasthttp, as gatehouse's decision endpoints,\n")
 	pf("  reading each body and answering `{\"result\":true}` unread, started like the others): what\n")
 	pf("  generator, loopback, HTTP library and scheduling cost before any decision is made.\n")
+	pf("  *Waiting for a core* is how long each process's threads were runnable but not running, per\n")
+	pf("  second (from /proc's schedstat): the machine's scheduling, which no server change removes.\n")
 	pf("- **Batches**: %d requests one at a time after %d unmeasured, each for a different regular user:\n", p.SeqRequests, p.SeqWarm)
 	pf("  FilterTables of %s tables `hive.sales_<j%%20>.t<j>`; batchColumnMasks of %d columns of\n", fmtInt(filterTablesTables), maskColumns)
 	pf("  `hive.%s.%s` (the first table whose rule masks `email` for everyone).\n", schemaOf(maskTable), tableName(maskTable))
 	pf("- Both servers run with their defaults: gatehouse with its decision cache and denials audited\n")
 	pf("  to its store (`--audit-sink none` only turns off the copy to stdout); OPA without decision logs.\n")
+	pf("  gatehouse runs with its default Ps (`procs`: the cores plus 2), OPA with Go's (the cores).\n")
 	pf("  The generator shares the machine: one Go P, nice %d (servers at 0) so that its timers fire on\n", r.GeneratorNice)
 	pf("  time. Its cores include the kernel's loopback TCP work of delivering each request, which a\n")
 	pf("  real client would spend on another machine.\n\n")
@@ -208,8 +211,10 @@ func renderReport(r *results) string {
 		latRows("", gp, op, []string{"p50", "p99", "p99.9", "max"}, map[string][2]string{"p99": {tSustained, target(tSustained)}})
 		row("", "errors / unsent", errs(gp), errs(op), "", "—", "—")
 		row("", "cores used: server / generator", cores(gp), cores(op), "", "—", "—")
+		row("", "waiting for a core: server / generator", waits(gp), waits(op), "", "—", "—")
 		if f := r.Floor; f != nil {
 			row("", "floor: a null server's p50 / p99 / max", fmt.Sprintf("%s / %s / %s", lat(f, "p50"), lat(f, "p99"), lat(f, "max")), "", "", "—", "—")
+			row("", "floor: waiting for a core: server / generator", waits(f), "", "", "—", "—")
 		}
 	}
 	if gp, op := ph(g, phFilter), ph(o, phFilter); gp != nil {
@@ -410,6 +415,21 @@ func cores(p *phaseResult) string {
 		return fmt.Sprintf("n/a / %.2f", p.GeneratorCPU)
 	}
 	return fmt.Sprintf("%.2f / %.2f", p.ServerCPU, p.GeneratorCPU)
+}
+
+// waits is the time the server's and the generator's threads were runnable
+// but not running, per second of the phase.
+func waits(p *phaseResult) string {
+	if p == nil {
+		return "not run"
+	}
+	f := func(v float64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f", v)
+	}
+	return f(p.ServerWait) + " / " + f(p.GeneratorWait)
 }
 
 func kept(p *phaseResult) string {

@@ -95,7 +95,7 @@ func runScenarios(ctx context.Context, srv *server, w *workload, p plan, only ma
 	var meter *cpuMeter
 	measure := func() { meter = startCPU(srv.cmd.Process.Pid) }
 	keep := func(key string, r phaseResult, err error) error {
-		r.ServerCPU, r.GeneratorCPU = meter.stop()
+		meter.stopInto(&r)
 		tr.Phases[key] = &r
 		say("%-26s %s", key, r.brief())
 		return err
@@ -189,6 +189,9 @@ func runScenarios(ctx context.Context, srv *server, w *workload, p plan, only ma
 func (r phaseResult) brief() string {
 	s := fmt.Sprintf("%8.0f req/s  p50 %s  p99 %s  p99.9 %s  max %s  ok %d  errors %d  cpu server %.2f generator %.2f",
 		r.Throughput, us(r.Latency.P50Us), us(r.Latency.P99Us), us(r.Latency.P999Us), us(r.Latency.MaxUs), r.OK, r.Errors, r.ServerCPU, r.GeneratorCPU)
+	if r.ServerWait >= 0 && r.GeneratorWait >= 0 {
+		s += fmt.Sprintf("  waiting for a core: server %.2f generator %.2f", r.ServerWait, r.GeneratorWait)
+	}
 	if r.Unsent > 0 {
 		s += fmt.Sprintf("  unsent %d", r.Unsent)
 	}
