@@ -10,7 +10,8 @@ import "runtime"
 // them. With two spare Ps there usually is one. Measured with bench/ on two
 // cores shared with the generator (docs/performance.md, "The eighth
 // session"): the open loop's p99 at 5,000 req/s was lower with 4 Ps than with
-// 2 in every alternating pair.
+// 2 in 9 of 12 alternating pairs over three sessions, by the most in the
+// machine's slow spells.
 const spareProcs = 2
 
 // serveProcs returns the GOMAXPROCS serve should set, or 0 to leave Go's.
