@@ -22,7 +22,9 @@ const spareProcs = 2
 //     to the quota), Go's figure stays, as more Ps than the quota would let a
 //     burst use up the quota and be throttled for the rest of the period.
 //     Otherwise the cores plus spareProcs: with the cores all usable, extra
-//     Ps cannot use more CPU than there is.
+//     Ps cannot use more CPU than there is. (Go never lowers its default
+//     below 2, so a quota under 2 cores on a 2-core machine goes unseen
+//     here; it could be exceeded with Go's 2 Ps as much as with 4.)
 func serveProcs(getenv func(string) string, configured, current, cpus int) int {
 	switch {
 	case getenv("GOMAXPROCS") != "":
