@@ -179,10 +179,9 @@ func (s dataStore) Write(ctx context.Context, txn storage.Transaction, op storag
 
 // packValue packs one record given as a Packed, AST or Go value.
 func packValue(v any) (Packed, error) {
-	if p, ok := v.(Packed); ok {
-		return p, nil
-	}
 	switch v := v.(type) {
+	case Packed:
+		return v, nil
 	case ast.Value:
 		return Pack(v), nil
 	default:
@@ -282,11 +281,8 @@ func unpackAll(v any) (any, error) {
 }
 
 func containsPacked(v any) bool {
-	if _, ok := v.(Packed); ok {
-		return true
-	}
 	switch x := v.(type) {
-	case Collection:
+	case Packed, Collection:
 		return true
 	case map[string]any:
 		for _, e := range x {
@@ -299,10 +295,9 @@ func containsPacked(v any) bool {
 }
 
 func toAST(v any) (ast.Value, error) {
-	if p, ok := v.(Packed); ok {
-		return p.value()
-	}
 	switch x := v.(type) {
+	case Packed:
+		return x.value()
 	case Collection:
 		items := make([][2]*ast.Term, 0, x.Len())
 		var err error
