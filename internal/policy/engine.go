@@ -111,7 +111,7 @@ func WithReloadHook(fn func(err error)) Option {
 // GCPercent is the garbage collector's target (GOGC) an engine sets for the
 // process unless GOGC is set in the environment. The engine's data (the
 // compiled bundle, the directory's indexes, the identity memo) is most of
-// the process's live heap, about 100-125 MB with 100,000 users, and every
+// the process's live heap, about 85-125 MB with 100,000 users, and every
 // collection marks all of it: on 2 cores each one takes a quarter of the
 // CPU for ~0.1 s, and decisions queue meanwhile. With Go's default of 100
 // a collection starts whenever the decisions have allocated as much again as
