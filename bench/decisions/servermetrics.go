@@ -22,6 +22,10 @@ import (
 //     a P (Go's scheduler, which waits for the OS's);
 //   - go_gc_cycles_total_gc_cycles_total and go_gc_heap_allocs_bytes_total:
 //     collections during the loop and bytes allocated per decision;
+//   - go_cpu_classes_gc_total_cpu_seconds_total and its mark_assist part:
+//     the collector's CPU over the loop (Go's estimate, in P time, so a P
+//     waiting for a core counts), and how much of it decisions paid
+//     themselves, as assists;
 //   - go_sched_gomaxprocs_threads: the Ps gatehouse ran with (its procs
 //     option), a gauge read after the loop.
 //
@@ -39,6 +43,8 @@ var scrapedSeries = []string{
 	"go_sched_latencies_seconds_count",
 	"go_gc_cycles_total_gc_cycles_total",
 	"go_gc_heap_allocs_bytes_total",
+	"go_cpu_classes_gc_total_cpu_seconds_total",
+	"go_cpu_classes_gc_mark_assist_cpu_seconds_total",
 	"go_sched_gomaxprocs_threads",
 }
 
@@ -146,6 +152,8 @@ type serverSide struct {
 	SchedWaits     int64         `json:"sched_waits"`
 	SchedWithin    []bucketShare `json:"sched_latency_within"`
 	GCCycles       int64         `json:"gc_cycles"`
+	GCCPU          float64       `json:"gc_cpu_seconds"`        // the collector's, assists included
+	GCAssistCPU    float64       `json:"gc_assist_cpu_seconds"` // paid by allocating goroutines
 	AllocPerReq    float64       `json:"alloc_bytes_per_decision"`
 	Procs          int           `json:"gomaxprocs"` // after the loop; 0 when not exported
 }
@@ -154,10 +162,12 @@ type serverSide struct {
 func diffMetrics(before, after serverMetrics) serverSide {
 	d := func(key string) float64 { return after[key] - before[key] }
 	s := serverSide{
-		Decisions:  int64(d("gatehouse_decision_duration_seconds_count")),
-		SchedWaits: int64(d("go_sched_latencies_seconds_count")),
-		GCCycles:   int64(d("go_gc_cycles_total_gc_cycles_total")),
-		Procs:      int(after["go_sched_gomaxprocs_threads"]),
+		Decisions:   int64(d("gatehouse_decision_duration_seconds_count")),
+		SchedWaits:  int64(d("go_sched_latencies_seconds_count")),
+		GCCycles:    int64(d("go_gc_cycles_total_gc_cycles_total")),
+		GCCPU:       d("go_cpu_classes_gc_total_cpu_seconds_total"),
+		GCAssistCPU: d("go_cpu_classes_gc_mark_assist_cpu_seconds_total"),
+		Procs:       int(after["go_sched_gomaxprocs_threads"]),
 	}
 	if s.Decisions > 0 {
 		s.AllocPerReq = d("go_gc_heap_allocs_bytes_total") / float64(s.Decisions)
@@ -212,7 +222,11 @@ func (s serverSide) brief() string {
 	if s.Procs > 0 {
 		parts = append(parts, fmt.Sprintf("%d Ps", s.Procs))
 	}
-	parts = append(parts, fmt.Sprintf("%d GC cycles", s.GCCycles), fmt.Sprintf("%.1f KiB allocated per decision", s.AllocPerReq/1024))
+	gc := fmt.Sprintf("%d GC cycles", s.GCCycles)
+	if s.GCCycles > 0 && s.GCCPU > 0 {
+		gc += fmt.Sprintf(" (%s CPU each, %s of it assists)", fmtSeconds(s.GCCPU/float64(s.GCCycles)), fmtSeconds(s.GCAssistCPU/float64(s.GCCycles)))
+	}
+	parts = append(parts, gc, fmt.Sprintf("%.1f KiB allocated per decision", s.AllocPerReq/1024))
 	return strings.Join(parts, "; ")
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -125,8 +126,10 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (_ *Server, er
 	}()
 	// Scheduler latency (go_sched_latencies_seconds: how long goroutines
 	// wait to run) and GC pauses beside the decision durations tell an
-	// operator whether a slow decision was the policy or a starved process.
-	s.registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler, collectors.MetricsGC)),
+	// operator whether a slow decision was the policy or a starved process;
+	// the collector's CPU (go_cpu_classes_gc_*) says what its cycles cost.
+	s.registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler, collectors.MetricsGC,
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := authz.NewMetrics(s.registry)
 	cache := authz.NewDecisionCache(cfg.DecisionCacheSize, 64<<10)

@@ -61,6 +61,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		"go_goroutines",
 		`gatehouse_http_requests_total{code="404",method="GET",route="GET /api/v1/users/{username}"} 1`,
 		"gatehouse_http_request_duration_seconds_bucket",
+		"go_sched_latencies_seconds_bucket",
+		"go_cpu_classes_gc_total_cpu_seconds_total",
+		"go_cpu_classes_gc_mark_assist_cpu_seconds_total",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
