@@ -1,8 +1,11 @@
 package authz
 
 import (
+	"bytes"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestDecisionCache(t *testing.T) {
@@ -42,8 +45,8 @@ func TestDecisionCache(t *testing.T) {
 	for i := range 10 {
 		c.Put(c.Generation(), "allow", []byte{byte(i)}, []byte("x"), Decision{})
 	}
-	if len(c.entries) > 3 {
-		t.Fatalf("%d entries, max 3", len(c.entries))
+	if n, _ := c.Size(); n > 3 {
+		t.Fatalf("%d entries, max 3", n)
 	}
 	// Disabled caches and nil caches hold nothing.
 	var nilCache *DecisionCache
@@ -77,4 +80,107 @@ func TestDecisionCacheBytes(t *testing.T) {
 	if n, _ := c.Size(); n != 1 {
 		t.Errorf("%d entries after a new generation's first put, want 1", n)
 	}
+}
+
+// A hit gives back the whole decision as it was put, Duration aside, and
+// holds no memory of the cache.
+func TestDecisionCacheRoundTrip(t *testing.T) {
+	c := NewDecisionCache(10, 1<<10)
+	d := Decision{Endpoint: "batch", Operation: "FilterTables", User: "alice", Target: "bob", QueryID: "q1",
+		Resource: "hive.s.t", Result: ResultAllow, Items: 300, Kept: 7, Rule: "rule 3", Error: "", Duration: time.Second}
+	c.Put(c.Generation(), "batch", []byte("body"), []byte("[0,1]"), d)
+	out, got, ok := c.Get("batch", []byte("body"))
+	if !ok || string(out) != "[0,1]" {
+		t.Fatalf("get: %q %v", out, ok)
+	}
+	d.Duration = 0
+	if got != d {
+		t.Errorf("decision %+v, want %+v", got, d)
+	}
+	empty := Decision{Endpoint: "allow"}
+	c.Put(c.Generation(), "allow", nil, nil, empty)
+	if out, got, ok := c.Get("allow", nil); !ok || len(out) != 0 || got != empty {
+		t.Errorf("empty entry: %q %+v %v", out, got, ok)
+	}
+}
+
+// Keys that share a hash are told apart by endpoint and body, and both stay.
+func TestDecisionCacheCollisions(t *testing.T) {
+	c := NewDecisionCache(100, 1<<10)
+	gen := c.Generation()
+	for i := range 20 {
+		c.put(42, gen, "allow", fmt.Appendf(nil, "body %d", i), fmt.Appendf(nil, "answer %d", i), Decision{User: fmt.Sprint(i)})
+	}
+	c.put(42, gen, "batch", []byte("body 3"), []byte("batch answer"), Decision{})
+	for i := range 20 {
+		out, d, ok := c.get(42, "allow", fmt.Appendf(nil, "body %d", i))
+		if !ok || string(out) != fmt.Sprintf("answer %d", i) || d.User != fmt.Sprint(i) {
+			t.Fatalf("entry %d: %q %+v %v", i, out, d, ok)
+		}
+	}
+	if out, _, ok := c.get(42, "batch", []byte("body 3")); !ok || string(out) != "batch answer" {
+		t.Errorf("batch entry: %q %v", out, ok)
+	}
+	if _, _, ok := c.get(42, "allow", []byte("body 99")); ok {
+		t.Error("hit for a body never put")
+	}
+	if n, _ := c.Size(); n != 21 {
+		t.Errorf("%d entries, want 21", n)
+	}
+}
+
+// Entries fill many chunks, an entry larger than a chunk gets its own, and
+// every answer stays readable until the cache is reset.
+func TestDecisionCacheChunks(t *testing.T) {
+	c := NewDecisionCache(10_000, 64<<10)
+	gen := c.Generation()
+	big := bytes.Repeat([]byte("x"), 60<<10)
+	answers := map[string]string{}
+	for i := range 3000 {
+		body := fmt.Appendf(nil, "%d %s", i, big[:i%2000])
+		answer := fmt.Sprintf("answer %d", i)
+		if i%500 == 0 {
+			body = fmt.Appendf(nil, "%d %s", i, big)
+			answer = string(bytes.Repeat([]byte("y"), cacheChunk+i))
+		}
+		c.Put(gen, "allow", body, []byte(answer), Decision{Items: i})
+		answers[string(body)] = answer
+	}
+	if len(c.t.chunks) < 4 {
+		t.Fatalf("%d chunks: the test did not span several", len(c.t.chunks))
+	}
+	for body, answer := range answers {
+		out, _, ok := c.Get("allow", []byte(body))
+		if !ok || string(out) != answer {
+			t.Fatalf("body of %d bytes: answer of %d bytes, %v", len(body), len(out), ok)
+		}
+	}
+}
+
+// Concurrent gets and puts, generations changing underneath: a hit is always
+// the answer put for that body.
+func TestDecisionCacheConcurrent(t *testing.T) {
+	c := NewDecisionCache(64, 1<<10)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				body := fmt.Appendf(nil, "body %d", (i*7+w)%100)
+				if w == 0 && i%300 == 0 {
+					c.Invalidate()
+				}
+				if out, d, ok := c.Get("allow", body); ok {
+					if string(out) != "answer for "+string(body) || d.User != string(body) {
+						t.Errorf("%q answered %q (user %q)", body, out, d.User)
+						return
+					}
+					continue
+				}
+				c.Put(c.Generation(), "allow", body, []byte("answer for "+string(body)), Decision{User: string(body)})
+			}
+		}()
+	}
+	wg.Wait()
 }
