@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -45,8 +44,8 @@ over the file.`,
 		// The heap limit applies once the directory is loaded: start-up builds
 		// the snapshot with much short-lived garbage, which a collector held
 		// to the limit would chase all the way.
-		if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimit > 0 {
-			debug.SetMemoryLimit(cfg.MemoryLimit)
+		if limit, gogc := setServeGC(getenv, cfg.MemoryLimit); limit > 0 {
+			log.Debug("heap limit set", "GOMEMLIMIT", limit, "GOGC", gogc)
 		}
 		out := cmd.ErrOrStderr()
 		fmt.Fprintf(out, "gatehouse %s listening: HTTP http://%s  gRPC %s  store %s\n", Version, srv.HTTPAddr(), srv.GRPCAddr(), cfg.DataDir)

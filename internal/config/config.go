@@ -115,7 +115,7 @@ var options = []option{
 		}},
 	{name: "policy-watch", def: "true", help: "reload the policies when a file under policies-dir changes (SIGHUP and POST /api/v1/policies:reload always work)",
 		set: func(c *Config, v string) error { return parseBool(v, &c.PolicyWatch) }},
-	{name: "memory-limit", def: "850MiB", help: "soft limit of the Go heap (bytes, or with KiB/MiB/GiB): the garbage collector works harder near it instead of letting the heap grow to three times the directory snapshot. Raise it for directories much larger than 100,000 users; 0 turns it off; GOMEMLIMIT, when set, wins",
+	{name: "memory-limit", def: "850MiB", help: "soft limit of the Go heap (bytes, or with KiB/MiB/GiB): the heap grows towards it (GOGC 1000 unless GOGC is set) and the garbage collector works harder near it. Raise it for directories much larger than 100,000 users; 0 turns it off; GOMEMLIMIT, when set, wins",
 		set: func(c *Config, v string) error {
 			n, err := parseBytes(v)
 			if err != nil || (n != 0 && n < 64<<20) {

@@ -117,8 +117,9 @@ func WithReloadHook(fn func(err error)) Option {
 // a collection starts whenever the decisions have allocated as much again as
 // is live; 500 makes that a sixth as often, for a heap of at most 6 times
 // the live one (~700 MB, where 400 put it when the live heap was 140 MB).
-// `gatehouse serve` caps the heap with a soft limit as well (memory-limit,
-// GOMEMLIMIT), which wins when the directory is much larger.
+// `gatehouse serve` then caps the heap with a soft limit (memory-limit,
+// GOMEMLIMIT) and, under it, raises the target further once the directory is
+// loaded (internal/cli/gc.go), so that the limit decides when to collect.
 const GCPercent = 500
 
 var gcOnce sync.Once
