@@ -139,6 +139,9 @@ func (c *DecisionCache) put(k, gen uint64, endpoint string, body, answer []byte,
 	size := len(body) + len(answer) + entryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen.Load() {
+		return // invalidated meanwhile: the table may already be the new generation's
+	}
 	t := &c.t
 	if t.gen != gen || t.slots == nil {
 		// Entries of an earlier generation can never be used: free them.
