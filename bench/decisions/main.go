@@ -322,7 +322,7 @@ func run(ctx context.Context, c config) (err error) {
 
 	// The seeded store and the exported data file are still dirty pages:
 	// the kernel writes them back ~30 s after they were written, which would
-	// be in the middle of the loops (the export's ~100 MB landed in
+	// be in the middle of the loops (the export's ~30 MB landed in
 	// gatehouse's). Write them now.
 	logf("flushing the seeded store and data file to disk")
 	syscall.Sync()

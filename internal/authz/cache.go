@@ -24,8 +24,8 @@ import (
 //
 // The entries hold no Go pointers: each is encoded into large byte chunks,
 // found through an index of plain integers. Tens of thousands of entries as
-// Go objects (an entry, a body, a decision's strings) were a third of the
-// objects the garbage collector marked in every cycle, and marking is what
+// Go objects (an entry, a body, a decision's strings) were about half of
+// the objects the garbage collector marked in every cycle, and marking is what
 // a collection costs the decisions running beside it.
 type DecisionCache struct {
 	max      int
@@ -166,8 +166,10 @@ func (c *DecisionCache) put(k, gen uint64, endpoint string, body, answer []byte,
 // reset empties the table for generation gen. The old chunks are left to the
 // collector: answers handed out by Get may still point into them.
 func (c *DecisionCache) reset(gen uint64) {
+	// Every entry costs at least entryOverhead of maxBytes, which bounds the
+	// index too however large max is set.
 	n := 16
-	for n < 2*c.max {
+	for n < 2*min(c.max, c.maxBytes/entryOverhead) {
 		n *= 2
 	}
 	if len(c.t.slots) == n {

@@ -184,3 +184,16 @@ func TestDecisionCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A huge entry count does not size the index past what the byte budget
+// allows: every entry costs at least entryOverhead of it.
+func TestDecisionCacheIndexBound(t *testing.T) {
+	c := NewDecisionCache(1<<30, 1<<10)
+	c.Put(c.Generation(), "allow", []byte("body"), []byte("yes"), Decision{})
+	if n, limit := len(c.t.slots), 4*DecisionCacheBytes/entryOverhead; n > limit {
+		t.Fatalf("%d index slots for a budget of %d entries", n, DecisionCacheBytes/entryOverhead)
+	}
+	if out, _, ok := c.Get("allow", []byte("body")); !ok || string(out) != "yes" {
+		t.Fatalf("get: %q %v", out, ok)
+	}
+}
