@@ -102,19 +102,33 @@ func TestNeverSyncedTrinoUserIsSyncedInTheBackground(t *testing.T) {
 	if n := requests.Load(); n != 1 {
 		t.Errorf("the endpoint was asked %d times; a synced user is not synced per decision", n)
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
+	// The sync is counted after its write commits, which the user's record
+	// above already shows: wait for the count too.
+	var metrics []byte
+	wants := []string{
 		`gatehouse_userinfo_syncs_total{iam="corp",result="success"} 1`,
 		`gatehouse_userinfo_requests_total{iam="corp",result="ok"} 1`,
 		`gatehouse_userinfo_changes_total{kind="attribute",op="add"} 1`,
-	} {
-		if !strings.Contains(string(metrics), want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	counted := func() bool {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range wants {
+			if !strings.Contains(string(metrics), want) {
+				return false
+			}
+		}
+		return true
+	}
+	if !waitUntil(counted) {
+		for _, want := range wants {
+			if !strings.Contains(string(metrics), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	}
 	if strings.Contains(string(metrics), "dana") {
@@ -124,11 +138,19 @@ func TestNeverSyncedTrinoUserIsSyncedInTheBackground(t *testing.T) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
+	if !waitUntil(ok) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// waitUntil polls ok for up to 20 s and reports whether it held.
+func waitUntil(ok func() bool) bool {
 	deadline := time.Now().Add(20 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
